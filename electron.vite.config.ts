@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'electron-vite';
+
+export default defineConfig({
+  main: {
+    build: {
+      rollupOptions: {
+        input: {
+          // Electron host (runtime + shell).
+          index: resolve(import.meta.dirname, 'src/main/index.ts'),
+          // Headless host (runtime only, plain Node): `npm run serve`.
+          serve: resolve(import.meta.dirname, 'src/main/serve.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      rollupOptions: {
+        // Sandboxed preloads must be CommonJS.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(import.meta.dirname, 'src/renderer'),
+    build: {
+      rollupOptions: {
+        input: resolve(import.meta.dirname, 'src/renderer/index.html'),
+      },
+    },
+    plugins: [react()],
+  },
+});

@@ -1,0 +1,393 @@
+import { MAX_TURN_TEXT, type SessionSummary } from '../../../shared/commands';
+import {
+  EVENT_CLASS,
+  PAYLOAD_SCHEMAS,
+  type EmittedEventType,
+  type EnvelopeOf,
+  type EventEnvelope,
+  type EventPayload,
+  type ModelRef,
+  type OverflowPolicy,
+  type RejectReason,
+} from '../../../shared/protocol';
+import type { CommitInput, CommitReceipt } from '../authority/ledger';
+import type { Clock } from '../core/clock';
+import { RuntimeError } from '../core/errors';
+import { hashCanonical, sha256Hex } from '../core/hash';
+import type { Logger } from '../core/logger';
+import type { ChatMessage, GenerationRequest, ModelInfo, SamplingParams } from '../models/backend';
+import type { Acquired, ModelProvider } from '../models/model-provider';
+import { EventLog } from './event-log';
+import type { SubscriberQueueOptions } from './subscriber-queue';
+import { Subscription, type SubscriptionSink } from './subscription';
+
+export interface NpcConfig {
+  readonly id: string;
+  readonly name: string;
+  readonly persona: string;
+  readonly model: ModelRef;
+  readonly sampling: SamplingParams;
+}
+
+/** Where committed turns go. The ledger implements it. */
+export interface CommitSink {
+  commit(input: CommitInput): CommitReceipt;
+}
+
+export interface SessionDeps {
+  readonly runId: string;
+  readonly clock: Clock;
+  readonly models: ModelProvider;
+  readonly ledger: CommitSink;
+  readonly logger: Logger;
+  readonly eventLogCapacity?: number;
+  readonly queue?: SubscriberQueueOptions;
+  /** Validate every published payload against its schema (cheap; on by default). */
+  readonly validateEvents?: boolean;
+}
+
+interface ActiveTurn {
+  readonly id: string;
+  readonly playerText: string;
+  readonly controller: AbortController;
+  reply: string;
+  tokens: number;
+  prompt: GenerationRequest | undefined;
+  model: ModelInfo | undefined;
+}
+
+/** A session's turn lifecycle. At most one turn is active; `closed` is final. */
+export type SessionState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'streaming'; readonly turn: ActiveTurn }
+  | { readonly kind: 'committing'; readonly turn: ActiveTurn }
+  | { readonly kind: 'closed' };
+
+type SessionAction =
+  | { readonly type: 'start'; readonly turn: ActiveTurn }
+  | { readonly type: 'commit' }
+  | { readonly type: 'end' }
+  | { readonly type: 'close' };
+
+/** The one place session state changes. Illegal transitions throw: they are bugs, not user errors. */
+export function transition(state: SessionState, action: SessionAction): SessionState {
+  switch (action.type) {
+    case 'start':
+      if (state.kind !== 'idle') break;
+      return { kind: 'streaming', turn: action.turn };
+    case 'commit':
+      if (state.kind !== 'streaming') break;
+      return { kind: 'committing', turn: state.turn };
+    case 'end':
+      if (state.kind !== 'streaming' && state.kind !== 'committing') break;
+      return { kind: 'idle' };
+    case 'close':
+      return { kind: 'closed' };
+  }
+  throw new Error(`illegal session transition '${action.type}' from '${state.kind}'`);
+}
+
+export interface SubscribeOptions {
+  /** First seq to deliver, inclusive. */
+  readonly fromSeq: number;
+  readonly policy: OverflowPolicy;
+  /** Called once when the subscription closes, for whatever reason. */
+  readonly onClosed?: (sub: Subscription) => void;
+}
+
+export type StartTurnResult =
+  | { readonly accepted: true; readonly turnId: string }
+  | { readonly accepted: false; readonly turnId: string; readonly reason: RejectReason };
+
+/**
+ * One conversation with one NPC. Owns the session's seq counter, its bounded event log, its
+ * subscriptions and the turn state machine.
+ *
+ * Turn policy: one active turn; a `turn.start` while a turn runs is answered with `turn_rejected`
+ * (reason `turn_in_progress`) and the running turn is untouched.
+ */
+export class InteractionSession {
+  private state: SessionState = { kind: 'idle' };
+  private seq = 0;
+  private turnCounter = 0;
+  private subscriptionCounter = 0;
+  private modelReady = false;
+  private running: Promise<void> = Promise.resolve();
+  private readonly log: EventLog;
+  private readonly subscriptions = new Set<Subscription>();
+  readonly createdAt: number;
+
+  constructor(
+    readonly id: string,
+    readonly npc: NpcConfig,
+    private readonly deps: SessionDeps,
+  ) {
+    this.log = new EventLog(deps.eventLogCapacity);
+    this.createdAt = deps.clock.now();
+    this.publishEvent('session_started', null, { npc_id: npc.id, model: npc.model });
+  }
+
+  get currentState(): SessionState['kind'] {
+    return this.state.kind;
+  }
+
+  get activeTurnId(): string | null {
+    return this.state.kind === 'streaming' || this.state.kind === 'committing' ? this.state.turn.id : null;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  summary(): SessionSummary {
+    return {
+      session_id: this.id,
+      npc_id: this.npc.id,
+      created_at: this.createdAt,
+      last_seq: this.seq,
+      active_turn_id: this.activeTurnId,
+    };
+  }
+
+  /** Resolves when the running turn (if any) has fully ended. */
+  whenIdle(): Promise<void> {
+    return this.running;
+  }
+
+  /**
+   * Starts a turn. `turn_accepted` (or `turn_rejected`) is published synchronously, before this
+   * method returns and before any asynchronous work of the turn begins.
+   */
+  startTurn(text: string): StartTurnResult {
+    const turnId = `${this.id}.t${++this.turnCounter}`;
+    const reject = (reason: RejectReason, message: string): StartTurnResult => {
+      this.publishEvent('turn_rejected', turnId, { reason, message, active_turn_id: this.activeTurnId });
+      return { accepted: false, turnId, reason };
+    };
+    if (this.state.kind === 'closed') return reject('session_closed', 'the session is closed');
+    if (this.state.kind !== 'idle')
+      return reject('turn_in_progress', `turn ${this.state.turn.id} is still running; cancel it or wait for it to end`);
+    if (text.trim().length === 0) return reject('empty_text', 'the player line is empty');
+    if (text.length > MAX_TURN_TEXT)
+      return reject('text_too_long', `the player line has ${text.length} characters; the limit is ${MAX_TURN_TEXT}`);
+
+    const turn: ActiveTurn = {
+      id: turnId,
+      playerText: text,
+      controller: new AbortController(),
+      reply: '',
+      tokens: 0,
+      prompt: undefined,
+      model: undefined,
+    };
+    this.state = transition(this.state, { type: 'start', turn });
+    this.publishEvent('turn_accepted', turnId, { text, model: this.npc.model });
+    this.running = this.runTurn(turn);
+    return { accepted: true, turnId };
+  }
+
+  /**
+   * Cancels the active turn: aborts generation and publishes `turn_cancelled` synchronously, so no
+   * `token_delta` of the turn can follow. Nothing is committed.
+   */
+  cancelTurn(turnId: string, reason: 'client_cancel' | 'session_closed' = 'client_cancel'): void {
+    const state = this.state;
+    if ((state.kind !== 'streaming' && state.kind !== 'committing') || state.turn.id !== turnId)
+      throw new RuntimeError('unknown_turn', `turn ${turnId} is not the active turn of session ${this.id}`, {
+        active_turn_id: this.activeTurnId,
+      });
+    if (state.kind === 'committing')
+      throw new RuntimeError('commit_in_progress', `turn ${turnId} is being committed and can no longer be cancelled`);
+    this.state = transition(state, { type: 'end' });
+    state.turn.controller.abort(new Error('turn cancelled'));
+    this.publishEvent('turn_cancelled', turnId, { reason, tokens_emitted: state.turn.tokens });
+  }
+
+  /**
+   * Ends a streamed turn: publishes `turn_final` (a preview), commits it to the ledger in one
+   * transaction, then publishes `commit_succeeded` or `commit_failed`. Called by the turn runner when
+   * the model's stream ends.
+   */
+  finalizeTurn(turnId: string): void {
+    const state = this.state;
+    if (state.kind !== 'streaming' || state.turn.id !== turnId)
+      throw new RuntimeError('unknown_turn', `turn ${turnId} is not streaming in session ${this.id}`);
+    const turn = state.turn;
+    this.publishEvent('turn_final', turnId, { text: turn.reply, token_count: turn.tokens });
+    this.state = transition(state, { type: 'commit' });
+    let receipt: CommitReceipt;
+    try {
+      receipt = this.deps.ledger.commit(this.commitInput(turn));
+    } catch (err) {
+      this.deps.logger.error('commit failed', { session: this.id, turn: turnId, error: String(err) });
+      this.state = transition(this.state, { type: 'end' });
+      this.publishEvent('commit_failed', turnId, {
+        code: 'ledger_error',
+        message: `the ledger refused the commit: ${(err as Error).message}`,
+      });
+      return;
+    }
+    this.state = transition(this.state, { type: 'end' });
+    this.publishEvent('commit_succeeded', turnId, {
+      commit_seq: receipt.commit_seq,
+      provenance_hash: receipt.provenance_hash,
+      text: turn.reply,
+    });
+  }
+
+  /** Builds, validates, logs and fans out one event. Returns it. */
+  publishEvent<T extends EmittedEventType>(type: T, turnId: string | null, payload: EventPayload<T>): EnvelopeOf<T> {
+    if (this.deps.validateEvents !== false) {
+      const parsed = PAYLOAD_SCHEMAS[type].safeParse(payload);
+      if (!parsed.success) throw new Error(`invalid ${type} payload: ${parsed.error.message}`);
+    }
+    const seq = ++this.seq;
+    const event = {
+      v: 1,
+      event_id: `${this.id}.e${seq}`,
+      seq,
+      session_id: this.id,
+      turn_id: turnId,
+      timestamp: this.deps.clock.now(),
+      type,
+      class: EVENT_CLASS[type],
+      payload,
+    } as EnvelopeOf<T>;
+    this.log.append(event);
+    for (const sub of this.subscriptions) sub.offer(event);
+    return event;
+  }
+
+  /** Throws `resume_gap` when the buffer no longer holds `fromSeq`, `invalid_command` when it is in the future. */
+  assertCanSubscribe(fromSeq: number): void {
+    const oldest = this.log.oldestSeq ?? this.seq + 1;
+    if (fromSeq < oldest)
+      throw new RuntimeError(
+        'resume_gap',
+        `session ${this.id} no longer buffers seq ${fromSeq}; the oldest buffered seq is ${oldest}. ` +
+          'Fetch committed history from the ledger and subscribe from the oldest buffered seq.',
+        { requested_seq: fromSeq, oldest_seq: oldest },
+      );
+    if (fromSeq > this.seq + 1)
+      throw new RuntimeError(
+        'invalid_command',
+        `from_seq ${fromSeq} is beyond the next seq of session ${this.id} (${this.seq + 1})`,
+        { next_seq: this.seq + 1 },
+      );
+  }
+
+  /** Subscribes from `fromSeq` (inclusive): buffered events are replayed at once, then live ones follow. */
+  subscribe(sink: SubscriptionSink, options: SubscribeOptions): Subscription {
+    const { fromSeq, policy, onClosed } = options;
+    this.assertCanSubscribe(fromSeq);
+    const sub = new Subscription(`${this.id}.sub${++this.subscriptionCounter}`, this.id, policy, sink, this.deps.queue, (s) => {
+      this.subscriptions.delete(s);
+      onClosed?.(s);
+    });
+    this.subscriptions.add(sub);
+    for (const event of this.log.since(fromSeq)) sub.offer(event);
+    return sub;
+  }
+
+  get subscriberCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /** Cancels the active turn, publishes `session_closed`, ends every subscription. Idempotent. */
+  async close(reason = 'closed'): Promise<void> {
+    if (this.state.kind === 'closed') return;
+    const active = this.activeTurnId;
+    if (active !== null && this.state.kind === 'streaming') this.cancelTurn(active, 'session_closed');
+    await this.running;
+    this.state = transition(this.state, { type: 'close' });
+    this.publishEvent('session_closed', null, { reason });
+    for (const sub of [...this.subscriptions]) sub.close();
+  }
+
+  private isActive(turn: ActiveTurn): boolean {
+    return this.state.kind === 'streaming' && this.state.turn === turn;
+  }
+
+  private async runTurn(turn: ActiveTurn): Promise<void> {
+    const { signal } = turn.controller;
+    try {
+      const acquired = await this.acquireModel(turn);
+      if (acquired === undefined || !this.isActive(turn)) return;
+      if (!this.modelReady) {
+        this.modelReady = true;
+        this.publishEvent('model_ready', turn.id, { model: this.npc.model, load_ms: acquired.loadMs });
+      }
+      turn.model = acquired.model.info;
+      turn.prompt = this.buildPrompt(turn.playerText);
+      for await (const chunk of acquired.model.stream(turn.prompt, signal)) {
+        if (!this.isActive(turn)) return;
+        turn.reply += chunk.text;
+        this.publishEvent('token_delta', turn.id, { index: turn.tokens++, text: chunk.text });
+      }
+      if (!this.isActive(turn)) return;
+      this.finalizeTurn(turn.id);
+    } catch (err) {
+      if (!this.isActive(turn)) return; // cancelled: the abort surfaced as an error
+      this.failTurn(turn, 'backend_error', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Loads the NPC's model if needed, publishing lifecycle events; on failure ends the turn. */
+  private async acquireModel(turn: ActiveTurn): Promise<Acquired | undefined> {
+    const model = this.npc.model;
+    try {
+      return await this.deps.models.acquire(model, {
+        onLoadStart: () => {
+          if (!this.isActive(turn)) return;
+          this.publishEvent('model_selected', turn.id, { model });
+          this.publishEvent('model_loading', turn.id, { model, progress: 0 });
+        },
+        onProgress: (progress) => {
+          if (this.isActive(turn)) this.publishEvent('model_loading', turn.id, { model, progress });
+        },
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.publishEvent('model_failed', turn.id, { model, code: 'load_failed', message });
+      if (this.isActive(turn)) this.failTurn(turn, 'model_failed', `model ${model.model_id} failed to load: ${message}`);
+      return undefined;
+    }
+  }
+
+  private failTurn(turn: ActiveTurn, code: string, message: string): void {
+    this.deps.logger.warn('turn failed', { session: this.id, turn: turn.id, code, message });
+    this.state = transition(this.state, { type: 'end' });
+    turn.controller.abort(new Error('turn failed'));
+    this.publishEvent('turn_failed', turn.id, { code, message, tokens_emitted: turn.tokens });
+  }
+
+  private buildPrompt(playerText: string): GenerationRequest {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: `You are ${this.npc.name}. ${this.npc.persona}` },
+      { role: 'user', content: playerText },
+    ];
+    return { messages, sampling: this.npc.sampling };
+  }
+
+  private commitInput(turn: ActiveTurn): CommitInput {
+    const model = turn.model;
+    const prompt = turn.prompt;
+    if (model === undefined || prompt === undefined) throw new Error('turn has no model output to commit');
+    const s = this.npc.sampling;
+    return {
+      run_id: this.deps.runId,
+      session_id: this.id,
+      turn_id: turn.id,
+      npc_id: this.npc.id,
+      model: model.ref,
+      model_content_hash: model.contentHash,
+      sampling: { temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed: s.seed },
+      prompt_hash: hashCanonical(prompt.messages),
+      player_text_hash: sha256Hex(turn.playerText),
+      final_text_hash: sha256Hex(turn.reply),
+      token_count: turn.tokens,
+      committed_at: this.deps.clock.now(),
+      final_text: turn.reply,
+    };
+  }
+}

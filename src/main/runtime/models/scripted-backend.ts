@@ -1,0 +1,84 @@
+import type { Clock } from '../core/clock';
+import { sha256Hex } from '../core/hash';
+import type { GenerationRequest, LoadedModel, LoadOptions, ModelBackend, TokenChunk } from './backend';
+
+/**
+ * The `scripted` backend: NOT a language model. It streams a reply chosen deterministically from a
+ * script at a fixed pace, so tests, benchmarks and demos get real streaming behaviour (timing,
+ * cancellation, backpressure) with reproducible text.
+ */
+export interface ScriptedBackendOptions {
+  readonly clock: Clock;
+  /** Delay before each token, ms. 0 still yields to the event loop between tokens. Default 30. */
+  readonly tokenIntervalMs?: number;
+  /** Simulated load time, ms, reported as progress in 4 steps. Default 0. */
+  readonly loadMs?: number;
+  /** Picks the reply for a request. Default: one of SCRIPTED_LINES by a hash of the last user line. */
+  readonly script?: (request: GenerationRequest) => string;
+  /** For tests of failure paths: throw after this many tokens. */
+  readonly failAfterTokens?: number;
+}
+
+export const SCRIPTED_LINES: readonly string[] = [
+  'Welcome, traveller. The hearth is warm and the stew is hot, if you have coin for it.',
+  'Roads north are thick with bandits since the bridge fell. I would wait for the caravan.',
+  'That name I have not heard in many winters. Ask the old miller; he remembers everything.',
+  'A room is four silver a night. Breakfast is included, though the cook is in a mood.',
+  'Keep your voice down. The men by the door are not what they seem.',
+];
+
+/** Splits text into word tokens that keep their leading space, like a BPE tokenizer would. */
+export function scriptedTokens(text: string): string[] {
+  return text.match(/\s*\S+/g) ?? [];
+}
+
+function defaultScript(request: GenerationRequest): string {
+  const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const index = Number.parseInt(sha256Hex(lastUser).slice(0, 8), 16) % SCRIPTED_LINES.length;
+  return SCRIPTED_LINES[index] as string;
+}
+
+export class ScriptedBackend implements ModelBackend {
+  readonly kind = 'scripted';
+  private readonly loaded = new Set<string>();
+
+  constructor(private readonly options: ScriptedBackendOptions) {}
+
+  async load(modelId: string, options: LoadOptions = {}): Promise<LoadedModel> {
+    const { clock, loadMs = 0 } = this.options;
+    const steps = 4;
+    for (let i = 1; i <= steps; i++) {
+      if (loadMs > 0) await clock.sleep(loadMs / steps, options.signal);
+      options.onProgress?.(i / steps);
+    }
+    this.loaded.add(modelId);
+    const script = this.options.script ?? defaultScript;
+    const interval = this.options.tokenIntervalMs ?? 30;
+    const failAfter = this.options.failAfterTokens;
+    return {
+      info: {
+        ref: { backend: this.kind, model_id: modelId },
+        contentHash: sha256Hex(`scripted:${modelId}:${this.options.script === undefined ? 'default' : 'custom'}`),
+        contextLength: 4096,
+      },
+      async *stream(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<TokenChunk> {
+        const tokens = scriptedTokens(script(request)).slice(0, request.sampling.maxTokens);
+        for (let i = 0; i < tokens.length; i++) {
+          if (failAfter !== undefined && i >= failAfter)
+            throw new Error(`scripted backend failed on purpose after ${failAfter} tokens`);
+          await clock.sleep(interval, signal);
+          yield { text: tokens[i] as string };
+        }
+      },
+      unload: () => {
+        this.loaded.delete(modelId);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  dispose(): Promise<void> {
+    this.loaded.clear();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,104 @@
+import type { Command, CommandType, ControlFrame, ResultOf } from '../../../shared/commands';
+import type { EventEnvelope } from '../../../shared/protocol';
+import { RuntimeError } from '../core/errors';
+import type { Subscription } from '../interaction/subscription';
+import type { ParleyRuntime } from '../runtime';
+
+/** Where a client's frames go. Transports implement it (a WebSocket, an Electron webContents). */
+export interface FrameSink {
+  /** Returns false when the transport is saturated; it then calls `ClientContext.writable()` later. */
+  sendEvent(event: EventEnvelope): boolean;
+  sendControl(frame: ControlFrame): void;
+}
+
+export type Executable = Exclude<Command, { type: 'hello' }>;
+
+export interface Executed {
+  readonly result: ResultOf<CommandType>;
+  readonly start?: () => void;
+}
+
+/**
+ * One client's view of the runtime, whatever the transport: executes commands and owns the client's
+ * subscriptions (at most one per session). Authentication is the transport's job.
+ */
+export class ClientContext {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private closed = false;
+
+  constructor(
+    private readonly runtime: ParleyRuntime,
+    private readonly sink: FrameSink,
+  ) {}
+
+  /**
+   * Executes one validated command. Throws RuntimeError with a protocol code on refusal. Send the
+   * result, then call `start` if present: it starts event delivery (a subscription's replay), so the
+   * client reads the result before the events it announces.
+   */
+  execute(command: Executable): Executed {
+    if (this.closed) throw new RuntimeError('internal', 'the connection is closed');
+    const { manager } = this.runtime;
+    switch (command.type) {
+      case 'session.create':
+        return { result: manager.createSession(command.npc_id).summary() };
+      case 'session.list':
+        return { result: { sessions: manager.list() } };
+      case 'session.subscribe':
+        return this.subscribe(command);
+      case 'session.unsubscribe': {
+        const sub = this.subscriptions.get(command.session_id);
+        if (sub === undefined)
+          throw new RuntimeError('unknown_session', `this client has no subscription to '${command.session_id}'`);
+        sub.close();
+        return { result: { session_id: command.session_id } };
+      }
+      case 'turn.start': {
+        const result = manager.startTurn(command.session_id, command.text);
+        return { result: { turn_id: result.turnId, accepted: result.accepted } };
+      }
+      case 'turn.cancel':
+        manager.cancelTurn(command.session_id, command.turn_id);
+        return { result: { turn_id: command.turn_id, cancelled: true } };
+    }
+  }
+
+  /** The transport can take events again. */
+  writable(): void {
+    for (const sub of [...this.subscriptions.values()]) sub.resume();
+  }
+
+  /** Ends every subscription of this client. */
+  close(): void {
+    this.closed = true;
+    for (const sub of [...this.subscriptions.values()]) sub.close();
+  }
+
+  private subscribe(command: Extract<Command, { type: 'session.subscribe' }>): Executed {
+    const { session_id: sessionId, from_seq: fromSeq, overflow_policy: policy } = command;
+    if (this.subscriptions.has(sessionId))
+      throw new RuntimeError('already_subscribed', `this client is already subscribed to '${sessionId}'`);
+    const session = this.runtime.manager.get(sessionId);
+    session.assertCanSubscribe(fromSeq);
+    const start = (): void => {
+      if (this.closed || this.subscriptions.has(sessionId)) return;
+      const sub = session.subscribe(
+        {
+          deliver: (event) => this.sink.sendEvent(event),
+          ended: ({ lastSeq, error }) => {
+            this.sink.sendControl({ type: 'subscription.ended', session_id: sessionId, last_seq: lastSeq, error });
+          },
+        },
+        {
+          fromSeq,
+          policy,
+          onClosed: (s) => {
+            if (this.subscriptions.get(sessionId) === s) this.subscriptions.delete(sessionId);
+          },
+        },
+      );
+      if (!sub.isClosed) this.subscriptions.set(sessionId, sub);
+    };
+    return { result: { session_id: sessionId, from_seq: fromSeq, overflow_policy: policy }, start };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Headless host (`npm run serve`): the runtime under plain Node, the WebSocket endpoint and the built
+ * renderer on one loopback port. No Electron anywhere in this import graph.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { consoleLogger } from './runtime/core/logger';
+import { HOST_USAGE, isLoopback, parseHostOptions } from './runtime/host-options';
+import { createRuntime } from './runtime/runtime';
+import { startServer } from './runtime/transport/ws-server';
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseHostOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`parley serve: ${(err as Error).message}\n${HOST_USAGE}\n`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    process.stdout.write(`Usage: npm run serve -- [options]\n${HOST_USAGE}\n`);
+    return;
+  }
+  if (!isLoopback(options.host))
+    process.stderr.write(
+      `\n!!! WARNING: binding ${options.host}: Parley's endpoint is reachable from other machines.\n` +
+        '!!! Anyone with the token can drive the runtime. Use only on a network you trust.\n\n',
+    );
+  const runtime = createRuntime({
+    dataDir: options.dataDir,
+    logger: consoleLogger,
+    scripted: { tokenIntervalMs: options.tokenIntervalMs },
+  });
+  const here = dirname(fileURLToPath(import.meta.url));
+  const server = await startServer(runtime, {
+    token: options.token,
+    host: options.host,
+    port: options.port,
+    staticDir: join(here, '../renderer'),
+  });
+  process.stdout.write(
+    `Parley is serving (run ${runtime.runId}).\n` +
+      `  Open the inspector: ${server.pageUrl}\n` +
+      `  WebSocket endpoint: ${server.wsUrl}\n` +
+      `  Ledger: ${runtime.ledger.file}\n` +
+      `  Token: ${options.tokenFromEnv ? 'from PARLEY_TOKEN' : 'generated for this launch (in the URL fragment above)'}\n` +
+      'Press Ctrl+C to stop.\n',
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping; running turns are cancelled, committed data is on disk.\n`);
+    void server
+      .close()
+      .then(() => runtime.dispose())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`parley serve failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,192 @@
+/**
+ * Commands a client sends to the runtime and the control frames the runtime answers with. The
+ * same command schemas serve the WebSocket endpoint and the Electron IPC channels.
+ */
+import { z } from 'zod';
+import { EventEnvelope, OverflowPolicy } from './protocol';
+
+/** Version a client names in `hello`. Bumped on any incompatible change of commands or envelope. */
+export const PROTOCOL_VERSION = 1 as const;
+
+/** Longest player line a turn accepts (characters). */
+export const MAX_TURN_TEXT = 4_000;
+
+export const ErrorCode = {
+  /** The frame is not JSON. */
+  malformed_json: 'malformed_json',
+  /** JSON, but not a valid command (unknown `type`, missing or wrong fields). */
+  invalid_command: 'invalid_command',
+  unknown_command: 'unknown_command',
+  frame_too_large: 'frame_too_large',
+  /** `hello` is required before any other command. */
+  hello_required: 'hello_required',
+  unauthorized: 'unauthorized',
+  unsupported_protocol: 'unsupported_protocol',
+  unknown_session: 'unknown_session',
+  unknown_npc: 'unknown_npc',
+  /** No such turn, or it is not the session's active turn (already ended). */
+  unknown_turn: 'unknown_turn',
+  /** The turn's ledger transaction has begun; it can no longer be cancelled. */
+  commit_in_progress: 'commit_in_progress',
+  /** A subscription asked for seqs the session's buffer no longer holds; read the ledger. */
+  resume_gap: 'resume_gap',
+  /** The subscription's queue overflowed under the `fail` policy; resubscribe from the last seq. */
+  subscription_overflow: 'subscription_overflow',
+  already_subscribed: 'already_subscribed',
+  internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Client-chosen correlation id, echoed in the `result` or `error` frame that answers a command. */
+const RequestId = z.string().min(1).max(128).optional();
+
+const SessionId = z.string().min(1).max(200);
+
+export const HelloCommand = z.object({
+  type: z.literal('hello'),
+  id: RequestId,
+  protocol: z.number().int(),
+  token: z.string().min(1).max(512),
+});
+
+export const SessionCreateCommand = z.object({
+  type: z.literal('session.create'),
+  id: RequestId,
+  /** NPC to talk to; the scenario's default NPC when absent. */
+  npc_id: z.string().min(1).max(200).optional(),
+});
+
+export const SessionListCommand = z.object({
+  type: z.literal('session.list'),
+  id: RequestId,
+});
+
+export const SessionSubscribeCommand = z.object({
+  type: z.literal('session.subscribe'),
+  id: RequestId,
+  session_id: SessionId,
+  /** First seq to deliver (inclusive). 1 replays the whole buffer; a resuming client sends last seen + 1. */
+  from_seq: z.number().int().positive().default(1),
+  overflow_policy: OverflowPolicy.default('drop_telemetry'),
+});
+
+export const SessionUnsubscribeCommand = z.object({
+  type: z.literal('session.unsubscribe'),
+  id: RequestId,
+  session_id: SessionId,
+});
+
+export const TurnStartCommand = z.object({
+  type: z.literal('turn.start'),
+  id: RequestId,
+  session_id: SessionId,
+  /** Length is checked by the session, which answers with `turn_rejected` rather than a schema error. */
+  text: z.string().max(MAX_TURN_TEXT * 4),
+});
+
+export const TurnCancelCommand = z.object({
+  type: z.literal('turn.cancel'),
+  id: RequestId,
+  session_id: SessionId,
+  turn_id: z.string().min(1).max(200),
+});
+
+export const Command = z.discriminatedUnion('type', [
+  HelloCommand,
+  SessionCreateCommand,
+  SessionListCommand,
+  SessionSubscribeCommand,
+  SessionUnsubscribeCommand,
+  TurnStartCommand,
+  TurnCancelCommand,
+]);
+export type Command = z.infer<typeof Command>;
+export type CommandInput = z.input<typeof Command>;
+export type CommandType = Command['type'];
+export const COMMAND_TYPES = Command.options.map((o) => o.shape.type.value);
+
+// ---------------------------------------------------------------------------------------------
+// Results, one per command type.
+
+export const SessionSummary = z.object({
+  session_id: z.string(),
+  npc_id: z.string(),
+  created_at: z.number(),
+  /** Seq of the newest event so far (0 before the first). */
+  last_seq: z.number().int().nonnegative(),
+  active_turn_id: z.string().nullable(),
+});
+export type SessionSummary = z.infer<typeof SessionSummary>;
+
+export const HelloResult = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  server: z.string(),
+  /** Per-connection limit on one inbound frame, bytes. */
+  max_frame_bytes: z.number().int().positive(),
+});
+export const SessionCreateResult = SessionSummary;
+export const SessionListResult = z.object({ sessions: z.array(SessionSummary) });
+export const SessionSubscribeResult = z.object({
+  session_id: z.string(),
+  /** Seq of the first event this subscription will deliver. */
+  from_seq: z.number().int().positive(),
+  overflow_policy: OverflowPolicy,
+});
+export const SessionUnsubscribeResult = z.object({ session_id: z.string() });
+export const TurnStartResult = z.object({
+  turn_id: z.string(),
+  accepted: z.boolean(),
+});
+export const TurnCancelResult = z.object({ turn_id: z.string(), cancelled: z.literal(true) });
+
+export const RESULT_SCHEMAS = {
+  hello: HelloResult,
+  'session.create': SessionCreateResult,
+  'session.list': SessionListResult,
+  'session.subscribe': SessionSubscribeResult,
+  'session.unsubscribe': SessionUnsubscribeResult,
+  'turn.start': TurnStartResult,
+  'turn.cancel': TurnCancelResult,
+} as const satisfies Record<CommandType, z.ZodType>;
+export type ResultOf<T extends CommandType> = z.infer<(typeof RESULT_SCHEMAS)[T]>;
+
+// ---------------------------------------------------------------------------------------------
+// Server → client frames. Events travel as bare envelopes (their `type` is an event type, never
+// dotted); control frames have dotted types.
+
+export const ProtocolError = z.object({
+  code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+  /** Extra machine-readable facts, e.g. `{ oldest_seq }` for `resume_gap`. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ProtocolError = z.infer<typeof ProtocolError>;
+
+export const ResultFrame = z.object({
+  type: z.literal('result'),
+  id: z.string().nullable(),
+  command: z.enum(COMMAND_TYPES as [CommandType, ...CommandType[]]),
+  result: z.unknown(),
+});
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  /** The `id` of the command this answers, null when the frame could not be read. */
+  id: z.string().nullable(),
+  error: ProtocolError,
+});
+export const SubscriptionEndedFrame = z.object({
+  type: z.literal('subscription.ended'),
+  session_id: z.string(),
+  /** Seq of the last event this subscription delivered (0 if none). Resubscribe from last_seq + 1. */
+  last_seq: z.number().int().nonnegative(),
+  error: ProtocolError,
+});
+
+export const ControlFrame = z.discriminatedUnion('type', [ResultFrame, ErrorFrame, SubscriptionEndedFrame]);
+export type ControlFrame = z.infer<typeof ControlFrame>;
+export type ResultFrame = z.infer<typeof ResultFrame>;
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
+export type SubscriptionEndedFrame = z.infer<typeof SubscriptionEndedFrame>;
+
+export const ServerFrame = z.union([ControlFrame, EventEnvelope]);
+export type ServerFrame = z.infer<typeof ServerFrame>;

@@ -1,0 +1,196 @@
+/**
+ * Parley event protocol, version 1: the one envelope every event travels in, whatever the
+ * transport (WebSocket, Electron IPC, in-process). Schemas are the source of truth; types are
+ * inferred from them. Imports nothing from Node, Electron or the DOM.
+ */
+import { z } from 'zod';
+
+export const ENVELOPE_VERSION = 1 as const;
+
+export const EventClass = z.enum(['authoritative', 'telemetry']);
+export type EventClass = z.infer<typeof EventClass>;
+
+/**
+ * The full event taxonomy of ARCHITECTURE.md with each type's class. The class decides what an
+ * overflow policy may drop: authoritative events are never dropped.
+ *
+ * Turn lifecycle events are authoritative although the turn's text is only a preview: a client
+ * needs every ACK and every terminal event to keep its turn state machine correct.
+ */
+export const EVENT_CLASS = {
+  session_started: 'authoritative',
+  session_closed: 'authoritative',
+  config_changed: 'authoritative',
+  turn_accepted: 'authoritative',
+  turn_rejected: 'authoritative',
+  turn_cancelled: 'authoritative',
+  turn_failed: 'authoritative',
+  turn_final: 'telemetry',
+  token_delta: 'telemetry',
+  model_selected: 'telemetry',
+  model_loading: 'telemetry',
+  model_ready: 'telemetry',
+  model_switching: 'telemetry',
+  model_unloaded: 'telemetry',
+  model_failed: 'telemetry',
+  commit_succeeded: 'authoritative',
+  commit_failed: 'authoritative',
+  agent_admission: 'telemetry',
+  agent_stream_lifecycle: 'telemetry',
+  agent_token_delta: 'telemetry',
+  agent_envelope: 'telemetry',
+  arbiter_decision: 'authoritative',
+  stream_overflow: 'authoritative',
+} as const satisfies Record<string, EventClass>;
+
+export type EventType = keyof typeof EVENT_CLASS;
+export const EVENT_TYPES = Object.keys(EVENT_CLASS) as EventType[];
+
+/** Events after which a turn has ended. Exactly one of them follows each `turn_accepted`. */
+export const TERMINAL_TURN_EVENTS = [
+  'commit_succeeded',
+  'commit_failed',
+  'turn_cancelled',
+  'turn_failed',
+  'turn_rejected',
+] as const satisfies readonly EventType[];
+export type TerminalTurnEventType = (typeof TERMINAL_TURN_EVENTS)[number];
+
+export function isTerminalTurnEvent(type: EventType): type is TerminalTurnEventType {
+  return (TERMINAL_TURN_EVENTS as readonly EventType[]).includes(type);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads of the events the runtime emits today. Types listed in EVENT_CLASS without a schema
+// here are reserved for later planes (agents, model switching) and are not yet sent.
+
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 digest');
+
+export const ModelRef = z.object({
+  /** Backend kind, e.g. `scripted`. */
+  backend: z.string().min(1),
+  /** Model id within the backend. */
+  model_id: z.string().min(1),
+});
+export type ModelRef = z.infer<typeof ModelRef>;
+
+export const RejectReason = z.enum(['turn_in_progress', 'session_closed', 'empty_text', 'text_too_long']);
+export type RejectReason = z.infer<typeof RejectReason>;
+
+export const CancelReason = z.enum(['client_cancel', 'session_closed']);
+export type CancelReason = z.infer<typeof CancelReason>;
+
+export const OverflowPolicy = z.enum(['drop_telemetry', 'fail']);
+export type OverflowPolicy = z.infer<typeof OverflowPolicy>;
+
+export const PAYLOAD_SCHEMAS = {
+  session_started: z.object({
+    npc_id: z.string(),
+    model: ModelRef,
+  }),
+  session_closed: z.object({ reason: z.string() }),
+  turn_accepted: z.object({
+    /** The player's line, as received. */
+    text: z.string(),
+    model: ModelRef,
+  }),
+  turn_rejected: z.object({
+    reason: RejectReason,
+    message: z.string(),
+    /** The turn that was running, for `turn_in_progress`. */
+    active_turn_id: z.string().nullable(),
+  }),
+  turn_cancelled: z.object({
+    reason: CancelReason,
+    /** How many `token_delta` events of this turn had been published. */
+    tokens_emitted: z.number().int().nonnegative(),
+  }),
+  turn_failed: z.object({
+    code: z.string(),
+    message: z.string(),
+    tokens_emitted: z.number().int().nonnegative(),
+  }),
+  token_delta: z.object({
+    /** 0-based index of this delta within its turn. */
+    index: z.number().int().nonnegative(),
+    text: z.string(),
+  }),
+  turn_final: z.object({
+    /** The whole reply. A preview: nothing is canonical until `commit_succeeded`. */
+    text: z.string(),
+    token_count: z.number().int().nonnegative(),
+  }),
+  model_selected: z.object({ model: ModelRef }),
+  model_loading: z.object({
+    model: ModelRef,
+    /** 0..1 */
+    progress: z.number().min(0).max(1),
+  }),
+  model_ready: z.object({ model: ModelRef, load_ms: z.number().nonnegative() }),
+  model_failed: z.object({ model: ModelRef, code: z.string(), message: z.string() }),
+  commit_succeeded: z.object({
+    /** Ledger-wide commit sequence number (1, 2, ...). */
+    commit_seq: z.number().int().positive(),
+    /** SHA-256 over the canonical JSON of the provenance record. */
+    provenance_hash: Sha256Hex,
+    /** The committed text: a client that lost telemetry can still show what is canonical. */
+    text: z.string(),
+  }),
+  commit_failed: z.object({
+    code: z.string(),
+    message: z.string(),
+  }),
+  stream_overflow: z.object({
+    policy: z.literal('drop_telemetry'),
+    /** First and last seq of the telemetry events this subscription did not deliver. */
+    from_seq: z.number().int().positive(),
+    to_seq: z.number().int().positive(),
+    /** How many events in [from_seq, to_seq] were dropped; authoritative events in it were delivered. */
+    dropped: z.number().int().positive(),
+  }),
+} as const;
+
+export type EmittedEventType = keyof typeof PAYLOAD_SCHEMAS;
+export type EventPayload<T extends EmittedEventType> = z.infer<(typeof PAYLOAD_SCHEMAS)[T]>;
+
+const envelopeBase = {
+  v: z.literal(ENVELOPE_VERSION),
+  /** Unique id of this event. */
+  event_id: z.string().min(1),
+  /** Per-session, strictly increasing, starting at 1. */
+  seq: z.number().int().positive(),
+  session_id: z.string().min(1),
+  /** Null for session-level events. */
+  turn_id: z.string().min(1).nullable(),
+  /** Epoch milliseconds from the runtime's clock. */
+  timestamp: z.number().nonnegative(),
+};
+
+function envelopeOf<T extends EmittedEventType>(type: T) {
+  return z.object({
+    ...envelopeBase,
+    type: z.literal(type),
+    class: z.literal(EVENT_CLASS[type]),
+    payload: PAYLOAD_SCHEMAS[type],
+  });
+}
+
+export const EventEnvelope = z.discriminatedUnion('type', [
+  envelopeOf('session_started'),
+  envelopeOf('session_closed'),
+  envelopeOf('turn_accepted'),
+  envelopeOf('turn_rejected'),
+  envelopeOf('turn_cancelled'),
+  envelopeOf('turn_failed'),
+  envelopeOf('token_delta'),
+  envelopeOf('turn_final'),
+  envelopeOf('model_selected'),
+  envelopeOf('model_loading'),
+  envelopeOf('model_ready'),
+  envelopeOf('model_failed'),
+  envelopeOf('commit_succeeded'),
+  envelopeOf('commit_failed'),
+  envelopeOf('stream_overflow'),
+]);
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+export type EnvelopeOf<T extends EmittedEventType> = Extract<EventEnvelope, { type: T }>;
