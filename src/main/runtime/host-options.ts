@@ -20,10 +20,17 @@ export const HOST_USAGE = `Options:
 Environment:
   PARLEY_TOKEN              use this launch token instead of a random one (at least 16 characters)`;
 
-function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+function intOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got '${raw}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer in ${min}..${max}, got '${raw}'`);
   return n;
 }
 

@@ -63,7 +63,8 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
   const models = new ModelProvider(clock, backends);
   const npcs = config.npcs ?? DEFAULT_NPCS;
   for (const npc of npcs)
-    if (!models.has(npc.model)) throw new Error(`NPC '${npc.id}' needs model backend '${npc.model.backend}', which is not configured`);
+    if (!models.has(npc.model))
+      throw new Error(`NPC '${npc.id}' needs model backend '${npc.model.backend}', which is not configured`);
   const manager = new InteractionManager({
     runId,
     clock,

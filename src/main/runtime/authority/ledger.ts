@@ -72,7 +72,9 @@ export class Ledger {
       `INSERT INTO commits (commit_seq, session_id, turn_id, final_text, provenance_json, provenance_hash, committed_at)
        VALUES (@commit_seq, @session_id, @turn_id, @final_text, @provenance_json, @provenance_hash, @committed_at)`,
     );
-    this.last = this.db.prepare('SELECT commit_seq, provenance_hash FROM commits ORDER BY commit_seq DESC LIMIT 1');
+    this.last = this.db.prepare(
+      'SELECT commit_seq, provenance_hash FROM commits ORDER BY commit_seq DESC LIMIT 1',
+    );
     this.bySession = this.db.prepare('SELECT * FROM commits WHERE session_id = ? ORDER BY commit_seq');
     this.commitTx = this.db.transaction((input: CommitInput): CommitReceipt => {
       const prev = this.last.get();

@@ -26,4 +26,3 @@ export interface ProvenanceRecord {
 export function provenanceHash(record: ProvenanceRecord): string {
   return hashCanonical(record);
 }
-

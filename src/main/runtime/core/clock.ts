@@ -93,6 +93,8 @@ export class ManualClock implements Clock {
   /** Moves time forward by `ms`, firing due timers in deadline order and letting their continuations run. */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
+    // Let already-scheduled work reach its next sleep before looking for due timers.
+    await new Promise<void>((r) => setImmediate(r));
     for (;;) {
       let next: [number, { at: number; resolve: () => void }] | undefined;
       for (const entry of this.timers) {

@@ -1,6 +1,12 @@
 import type { SessionSummary } from '../../../shared/commands';
 import { RuntimeError } from '../core/errors';
-import { InteractionSession, type NpcConfig, type SessionDeps, type StartTurnResult, type SubscribeOptions } from './session';
+import {
+  InteractionSession,
+  type NpcConfig,
+  type SessionDeps,
+  type StartTurnResult,
+  type SubscribeOptions,
+} from './session';
 import type { Subscription, SubscriptionSink } from './subscription';
 
 export interface ManagerOptions extends SessionDeps {
@@ -21,7 +27,8 @@ export class InteractionManager {
     for (const npc of options.npcs) this.npcs.set(npc.id, npc);
     const fallback = options.defaultNpcId ?? options.npcs[0]?.id;
     const npc = fallback === undefined ? undefined : this.npcs.get(fallback);
-    if (npc === undefined) throw new Error(`default NPC '${String(fallback)}' is not among the configured NPCs`);
+    if (npc === undefined)
+      throw new Error(`default NPC '${String(fallback)}' is not among the configured NPCs`);
     this.defaultNpc = npc;
   }
 

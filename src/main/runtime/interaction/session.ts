@@ -166,10 +166,16 @@ export class InteractionSession {
     };
     if (this.state.kind === 'closed') return reject('session_closed', 'the session is closed');
     if (this.state.kind !== 'idle')
-      return reject('turn_in_progress', `turn ${this.state.turn.id} is still running; cancel it or wait for it to end`);
+      return reject(
+        'turn_in_progress',
+        `turn ${this.state.turn.id} is still running; cancel it or wait for it to end`,
+      );
     if (text.trim().length === 0) return reject('empty_text', 'the player line is empty');
     if (text.length > MAX_TURN_TEXT)
-      return reject('text_too_long', `the player line has ${text.length} characters; the limit is ${MAX_TURN_TEXT}`);
+      return reject(
+        'text_too_long',
+        `the player line has ${text.length} characters; the limit is ${MAX_TURN_TEXT}`,
+      );
 
     const turn: ActiveTurn = {
       id: turnId,
@@ -197,7 +203,10 @@ export class InteractionSession {
         active_turn_id: this.activeTurnId,
       });
     if (state.kind === 'committing')
-      throw new RuntimeError('commit_in_progress', `turn ${turnId} is being committed and can no longer be cancelled`);
+      throw new RuntimeError(
+        'commit_in_progress',
+        `turn ${turnId} is being committed and can no longer be cancelled`,
+      );
     this.state = transition(state, { type: 'end' });
     state.turn.controller.abort(new Error('turn cancelled'));
     this.publishEvent('turn_cancelled', turnId, { reason, tokens_emitted: state.turn.tokens });
@@ -236,7 +245,11 @@ export class InteractionSession {
   }
 
   /** Builds, validates, logs and fans out one event. Returns it. */
-  publishEvent<T extends EmittedEventType>(type: T, turnId: string | null, payload: EventPayload<T>): EnvelopeOf<T> {
+  publishEvent<T extends EmittedEventType>(
+    type: T,
+    turnId: string | null,
+    payload: EventPayload<T>,
+  ): EnvelopeOf<T> {
     if (this.deps.validateEvents !== false) {
       const parsed = PAYLOAD_SCHEMAS[type].safeParse(payload);
       if (!parsed.success) throw new Error(`invalid ${type} payload: ${parsed.error.message}`);
@@ -280,10 +293,17 @@ export class InteractionSession {
   subscribe(sink: SubscriptionSink, options: SubscribeOptions): Subscription {
     const { fromSeq, policy, onClosed } = options;
     this.assertCanSubscribe(fromSeq);
-    const sub = new Subscription(`${this.id}.sub${++this.subscriptionCounter}`, this.id, policy, sink, this.deps.queue, (s) => {
-      this.subscriptions.delete(s);
-      onClosed?.(s);
-    });
+    const sub = new Subscription(
+      `${this.id}.sub${++this.subscriptionCounter}`,
+      this.id,
+      policy,
+      sink,
+      this.deps.queue,
+      (s) => {
+        this.subscriptions.delete(s);
+        onClosed?.(s);
+      },
+    );
     this.subscriptions.add(sub);
     for (const event of this.log.since(fromSeq)) sub.offer(event);
     return sub;
@@ -349,7 +369,8 @@ export class InteractionSession {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.publishEvent('model_failed', turn.id, { model, code: 'load_failed', message });
-      if (this.isActive(turn)) this.failTurn(turn, 'model_failed', `model ${model.model_id} failed to load: ${message}`);
+      if (this.isActive(turn))
+        this.failTurn(turn, 'model_failed', `model ${model.model_id} failed to load: ${message}`);
       return undefined;
     }
   }

@@ -52,7 +52,8 @@ export class SubscriberQueue {
   ) {
     const capacity = options.capacity ?? DEFAULT_QUEUE_CAPACITY;
     const headroom = options.authoritativeHeadroom ?? DEFAULT_AUTHORITATIVE_HEADROOM;
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be an integer >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be an integer >= 1, got ${capacity}`);
     if (!Number.isInteger(headroom) || headroom < 0)
       throw new RangeError(`authoritativeHeadroom must be an integer >= 0, got ${headroom}`);
     this.policy = policy;
@@ -82,7 +83,9 @@ export class SubscriberQueue {
       return;
     }
     if (this.policy === 'fail') {
-      this.fail(`subscriber queue full (${this.capacity} events) at seq ${event.seq} under the 'fail' policy`);
+      this.fail(
+        `subscriber queue full (${this.capacity} events) at seq ${event.seq} under the 'fail' policy`,
+      );
       return;
     }
     if (event.class === 'telemetry') {

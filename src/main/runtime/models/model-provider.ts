@@ -39,7 +39,8 @@ export class ModelProvider {
 
   async acquire(ref: ModelRef, hooks: AcquireHooks = {}): Promise<Acquired> {
     const backend = this.backends.get(ref.backend);
-    if (backend === undefined) throw new RuntimeError('internal', `no model backend '${ref.backend}' is registered`);
+    if (backend === undefined)
+      throw new RuntimeError('internal', `no model backend '${ref.backend}' is registered`);
     const k = key(ref);
     let load = this.loads.get(k);
     if (load !== undefined) {

@@ -58,7 +58,9 @@ export class ScriptedBackend implements ModelBackend {
     return {
       info: {
         ref: { backend: this.kind, model_id: modelId },
-        contentHash: sha256Hex(`scripted:${modelId}:${this.options.script === undefined ? 'default' : 'custom'}`),
+        contentHash: sha256Hex(
+          `scripted:${modelId}:${this.options.script === undefined ? 'default' : 'custom'}`,
+        ),
         contextLength: 4096,
       },
       async *stream(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<TokenChunk> {

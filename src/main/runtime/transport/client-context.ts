@@ -49,7 +49,10 @@ export class ClientContext {
       case 'session.unsubscribe': {
         const sub = this.subscriptions.get(command.session_id);
         if (sub === undefined)
-          throw new RuntimeError('unknown_session', `this client has no subscription to '${command.session_id}'`);
+          throw new RuntimeError(
+            'unknown_session',
+            `this client has no subscription to '${command.session_id}'`,
+          );
         sub.close();
         return { result: { session_id: command.session_id } };
       }
@@ -86,7 +89,12 @@ export class ClientContext {
         {
           deliver: (event) => this.sink.sendEvent(event),
           ended: ({ lastSeq, error }) => {
-            this.sink.sendControl({ type: 'subscription.ended', session_id: sessionId, last_seq: lastSeq, error });
+            this.sink.sendControl({
+              type: 'subscription.ended',
+              session_id: sessionId,
+              last_seq: lastSeq,
+              error,
+            });
           },
         },
         {

@@ -57,7 +57,11 @@ export function decodeCommand(text: string, byteLength: number, maxBytes: number
     };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { ok: false, id: null, error: { code: 'invalid_command', message: 'a command must be a JSON object' } };
+    return {
+      ok: false,
+      id: null,
+      error: { code: 'invalid_command', message: 'a command must be a JSON object' },
+    };
   const record = value as Record<string, unknown>;
   const id = typeof record.id === 'string' ? record.id : null;
   if (typeof record.type !== 'string')

@@ -1,5 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PROTOCOL_VERSION, type Command, type ControlFrame, type ProtocolError } from '../../../shared/commands';
+import {
+  PROTOCOL_VERSION,
+  type Command,
+  type ControlFrame,
+  type ProtocolError,
+} from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { toProtocolError } from '../core/errors';
 import type { ParleyRuntime } from '../runtime';
@@ -103,12 +108,19 @@ export class WsConnection {
         type: 'result',
         id,
         command: 'hello',
-        result: { protocol: PROTOCOL_VERSION, server: this.options.serverName, max_frame_bytes: this.options.maxFrameBytes },
+        result: {
+          protocol: PROTOCOL_VERSION,
+          server: this.options.serverName,
+          max_frame_bytes: this.options.maxFrameBytes,
+        },
       });
       return;
     }
     if (!this.authenticated) {
-      this.refuse(id, { code: 'hello_required', message: `send 'hello' with the launch token before '${command.type}'` });
+      this.refuse(id, {
+        code: 'hello_required',
+        message: `send 'hello' with the launch token before '${command.type}'`,
+      });
       return;
     }
     try {

@@ -110,7 +110,8 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
     if (!hostAllowed(req)) return refuseUpgrade(socket, 403, 'host not allowed');
     const origin = req.headers.origin;
     // Browsers always send Origin; local tools may omit it and still need the token.
-    if (origin !== undefined && !allowedOrigins.has(origin)) return refuseUpgrade(socket, 403, 'origin not allowed');
+    if (origin !== undefined && !allowedOrigins.has(origin))
+      return refuseUpgrade(socket, 403, 'origin not allowed');
     wss.handleUpgrade(req, socket, head, (ws) => {
       connections.add(ws);
       const connection = new WsConnection(runtime, ws, {
@@ -142,7 +143,8 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const names = host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [hostForUrl(host)];
+  const names =
+    host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [hostForUrl(host)];
   allowedHosts = new Set(names.map((n) => `${n}:${port}`));
   allowedOrigins = new Set([...names.map((n) => `http://${n}:${port}`), ...(options.extraOrigins ?? [])]);
   const base = `${hostForUrl(host)}:${port}`;
