@@ -4,6 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultDataDir } from './runtime/core/default-data-dir';
 import { consoleLogger } from './runtime/core/logger';
 import { HOST_USAGE, isLoopback, parseHostOptions } from './runtime/host-options';
 import { createRuntime } from './runtime/runtime';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
         '!!! Anyone with the token can drive the runtime. Use only on a network you trust.\n\n',
     );
   const runtime = createRuntime({
-    dataDir: options.dataDir,
+    dataDir: options.dataDir ?? defaultDataDir(),
     logger: consoleLogger,
     scripted: { tokenIntervalMs: options.tokenIntervalMs },
   });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { defaultDataDir } from './core/default-data-dir';
 
 export interface HostOptions {
-  readonly dataDir: string;
+  /** Undefined when not given: each host has its own default. */
+  readonly dataDir: string | undefined;
   readonly host: string;
   readonly port: number;
   readonly token: string;
@@ -34,8 +34,11 @@ function intOption(
   return n;
 }
 
-/** Parses host command-line options; throws an Error with a usage-ready message on bad input. */
-export function parseHostOptions(argv: readonly string[], env: NodeJS.ProcessEnv): HostOptions | 'help' {
+/**
+ * Parses host command-line options; throws an Error with a usage-ready message on bad input.
+ * `strict: false` ignores unknown flags (Electron passes its own).
+ */
+export function parseHostOptions(argv: readonly string[], env: NodeJS.ProcessEnv, strict = true): HostOptions | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -45,20 +48,21 @@ export function parseHostOptions(argv: readonly string[], env: NodeJS.ProcessEnv
       'token-interval-ms': { type: 'string' },
       help: { type: 'boolean' },
     },
-    strict: true,
-    allowPositionals: false,
+    strict,
+    allowPositionals: !strict,
   });
   if (values.help === true) return 'help';
+  const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
   const envToken = env.PARLEY_TOKEN;
   if (envToken !== undefined && envToken.length < 16)
     throw new Error('PARLEY_TOKEN must be at least 16 characters (128 random bits recommended)');
   return {
-    dataDir: values['data-dir'] ?? defaultDataDir(),
-    host: values.host ?? '127.0.0.1',
-    port: intOption('port', values.port, 7420, 0, 65535),
+    dataDir: str(values['data-dir']),
+    host: str(values.host) ?? '127.0.0.1',
+    port: intOption('port', str(values.port), 7420, 0, 65535),
     token: envToken ?? randomBytes(16).toString('hex'),
     tokenFromEnv: envToken !== undefined,
-    tokenIntervalMs: intOption('token-interval-ms', values['token-interval-ms'], 40, 0, 10_000),
+    tokenIntervalMs: intOption('token-interval-ms', str(values['token-interval-ms']), 40, 0, 10_000),
   };
 }
 

@@ -1,0 +1,44 @@
+// `npm start`: launches the Electron host, or explains how to run Parley where no Electron binary exists.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+function electronBinary() {
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) return join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
+  let pkgDir;
+  try {
+    pkgDir = dirname(require.resolve('electron/package.json'));
+  } catch {
+    return undefined;
+  }
+  const pathFile = join(pkgDir, 'path.txt');
+  if (!existsSync(pathFile)) return undefined;
+  const bin = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(bin) ? bin : undefined;
+}
+
+const bin = electronBinary();
+if (bin === undefined) {
+  console.error(
+    [
+      'parley: no Electron binary is installed on this machine, so the desktop window cannot open.',
+      '  (Electron downloads its binary separately from npm; run `npx install-electron` where the network allows.)',
+      '',
+      'Run Parley headless instead and open the inspector in a browser:',
+      '  npm run serve',
+    ].join('\n'),
+  );
+  process.exit(1);
+}
+
+// Build only once we know there is something to run it in.
+const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const child = spawn(bin, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
+child.on('exit', (code, signal) => {
+  process.exit(code ?? (signal ? 1 : 0));
+});

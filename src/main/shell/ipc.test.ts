@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { IPC_CHANNELS, IPC_EVENT_CHANNEL, type IpcReply } from '../../shared/ipc';
+import type { EventEnvelope } from '../../shared/protocol';
+import { createTestRuntime, type TestRuntime } from '../runtime/testing/test-runtime';
+import { registerIpcHandlers, type IpcInvokeEventLike, type IpcMainLike, type WebContentsLike } from './ipc';
+
+type Handler = (event: IpcInvokeEventLike, ...args: unknown[]) => unknown;
+
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, Handler>();
+  handle(channel: string, listener: Handler): void {
+    if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+}
+
+class FakeContents implements WebContentsLike {
+  readonly sent: { channel: string; payload: unknown }[] = [];
+  private onDestroyed: (() => void) | undefined;
+  constructor(readonly id: number) {}
+  send(channel: string, payload: unknown): void {
+    this.sent.push({ channel, payload });
+  }
+  isDestroyed(): boolean {
+    return false;
+  }
+  once(_event: 'destroyed', listener: () => void): void {
+    this.onDestroyed = listener;
+  }
+  destroy(): void {
+    this.onDestroyed?.();
+  }
+}
+
+const TRUSTED = 'file:///app/out/renderer/index.html';
+let t: TestRuntime;
+afterEach(async () => {
+  await t.dispose();
+});
+
+function setup() {
+  t = createTestRuntime();
+  const ipc = new FakeIpcMain();
+  const unregister = registerIpcHandlers(ipc, t.runtime, (url) => url === TRUSTED);
+  const contents = new FakeContents(1);
+  const invoke = (type: keyof typeof IPC_CHANNELS, arg: unknown, url: string | null = TRUSTED) => {
+    const handler = ipc.handlers.get(IPC_CHANNELS[type]);
+    if (handler === undefined) throw new Error(`no handler for ${type}`);
+    return handler({ sender: contents, senderFrameUrl: url }, arg) as IpcReply<Record<string, unknown>>;
+  };
+  return { ipc, unregister, contents, invoke };
+}
+
+describe('registerIpcHandlers', () => {
+  it('registers exactly the prefixed command channels and removes them on dispose', () => {
+    const { ipc, unregister } = setup();
+    expect([...ipc.handlers.keys()].sort()).toEqual(Object.values(IPC_CHANNELS).sort());
+    expect([...ipc.handlers.keys()].every((c) => c.startsWith('parley:'))).toBe(true);
+    unregister();
+    expect(ipc.handlers.size).toBe(0);
+  });
+
+  it('runs a turn over IPC and pushes events to the sender', async () => {
+    const { invoke, contents } = setup();
+    const created = invoke('session.create', {});
+    if (!created.ok) throw new Error(created.error.message);
+    const sessionId = created.result.session_id as string;
+    expect(invoke('session.subscribe', { session_id: sessionId, from_seq: 1 }).ok).toBe(true);
+    expect(invoke('turn.start', { session_id: sessionId, text: 'Hello over IPC' })).toMatchObject({ ok: true });
+    await t.runtime.manager.get(sessionId).whenIdle();
+    await new Promise((r) => setImmediate(r));
+    const events = contents.sent.filter((m) => m.channel === IPC_EVENT_CHANNEL).map((m) => m.payload as EventEnvelope);
+    expect(events[0]?.type).toBe('session_started');
+    expect(events.at(-1)?.type).toBe('commit_succeeded');
+  });
+
+  it('refuses untrusted frames and invalid arguments with plain { code, message } errors', () => {
+    const { invoke } = setup();
+    expect(invoke('session.create', {}, 'https://evil.example/')).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
+    expect(invoke('session.create', {}, null)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(invoke('turn.start', { session_id: 5 })).toMatchObject({ ok: false, error: { code: 'invalid_command' } });
+    expect(invoke('turn.start', { session_id: 'missing', text: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_session' },
+    });
+    expect(t.runtime.manager.list()).toHaveLength(0);
+  });
+
+  it('ends the subscriptions of a destroyed renderer', () => {
+    const { invoke, contents } = setup();
+    const created = invoke('session.create', {});
+    if (!created.ok) throw new Error('create failed');
+    const sessionId = created.result.session_id as string;
+    invoke('session.subscribe', { session_id: sessionId });
+    return new Promise<void>((resolve) => {
+      setImmediate(() => {
+        expect(t.runtime.manager.get(sessionId).subscriberCount).toBe(1);
+        contents.destroy();
+        expect(t.runtime.manager.get(sessionId).subscriberCount).toBe(0);
+        resolve();
+      });
+    });
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * Electron IPC contract: one channel per command, each carrying the same command object as the
+ * WebSocket protocol (validated by the same schemas), plus two push channels.
+ */
+import type { CommandType, ProtocolError, SubscriptionEndedFrame } from './commands';
+import type { EventEnvelope } from './protocol';
+
+export const IPC_PREFIX = 'parley:';
+
+/** Invoke channels, by command type. `hello` has none: IPC peers are authenticated by the shell. */
+export const IPC_CHANNELS = {
+  'session.create': 'parley:session.create',
+  'session.list': 'parley:session.list',
+  'session.subscribe': 'parley:session.subscribe',
+  'session.unsubscribe': 'parley:session.unsubscribe',
+  'turn.start': 'parley:turn.start',
+  'turn.cancel': 'parley:turn.cancel',
+} as const satisfies Partial<Record<CommandType, `${typeof IPC_PREFIX}${string}`>>;
+export type IpcCommandType = keyof typeof IPC_CHANNELS;
+
+/** Main → renderer push channels. */
+export const IPC_EVENT_CHANNEL = 'parley:event';
+export const IPC_SUBSCRIPTION_ENDED_CHANNEL = 'parley:subscription.ended';
+
+/** What every invoke channel resolves to; only plain data crosses IPC, so errors travel as values. */
+export type IpcReply<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: ProtocolError };
+
+export type IpcEvent = EventEnvelope;
+export type IpcSubscriptionEnded = SubscriptionEndedFrame;
