@@ -5,7 +5,7 @@ import { defineConfig } from 'electron-vite';
 export default defineConfig({
   main: {
     build: {
-      rollupOptions: {
+      rolldownOptions: {
         input: {
           // Electron host (runtime + shell).
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
@@ -17,7 +17,7 @@ export default defineConfig({
   },
   preload: {
     build: {
-      rollupOptions: {
+      rolldownOptions: {
         // Sandboxed preloads must be CommonJS.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
@@ -26,7 +26,7 @@ export default defineConfig({
   renderer: {
     root: resolve(import.meta.dirname, 'src/renderer'),
     build: {
-      rollupOptions: {
+      rolldownOptions: {
         input: resolve(import.meta.dirname, 'src/renderer/index.html'),
       },
     },

@@ -22,7 +22,9 @@ export interface ParleyServerProcess {
 }
 
 /** Starts the built headless server (`out/main/serve.js`) on a free port with a temp data dir. */
-async function startServe(tokenIntervalMs: number): Promise<{ server: ParleyServerProcess; stop: () => Promise<void> }> {
+async function startServe(
+  tokenIntervalMs: number,
+): Promise<{ server: ParleyServerProcess; stop: () => Promise<void> }> {
   const entry = join(process.cwd(), 'out/main/serve.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npx electron-vite build\` first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
@@ -33,7 +35,9 @@ async function startServe(tokenIntervalMs: number): Promise<{ server: ParleyServ
   );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`serve did not start in 20 s:\n${output}`));
+    }, 20_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const match = /Open the inspector: (\S+)/.exec(output);
@@ -43,7 +47,9 @@ async function startServe(tokenIntervalMs: number): Promise<{ server: ParleyServ
       }
     };
     child.stdout?.on('data', onData);
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`serve exited with ${String(code)}:\n${output}`));

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 const require = createRequire(import.meta.url);
 
 function electronBinary() {
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) return join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH)
+    return join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
   let pkgDir;
   try {
     pkgDir = dirname(require.resolve('electron/package.json'));
@@ -35,7 +36,9 @@ if (bin === undefined) {
 }
 
 // Build only once we know there is something to run it in.
-const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { stdio: 'inherit' });
+const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const child = spawn(bin, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });

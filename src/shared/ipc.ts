@@ -2,7 +2,7 @@
  * Electron IPC contract: one channel per command, each carrying the same command object as the
  * WebSocket protocol (validated by the same schemas), plus two push channels.
  */
-import type { CommandType, ProtocolError, SubscriptionEndedFrame } from './commands';
+import type { CommandInput, CommandType, ProtocolError, ResultOf, SubscriptionEndedFrame } from './commands';
 import type { EventEnvelope } from './protocol';
 
 export const IPC_PREFIX = 'parley:';
@@ -23,7 +23,30 @@ export const IPC_EVENT_CHANNEL = 'parley:event';
 export const IPC_SUBSCRIPTION_ENDED_CHANNEL = 'parley:subscription.ended';
 
 /** What every invoke channel resolves to; only plain data crosses IPC, so errors travel as values. */
-export type IpcReply<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: ProtocolError };
+export type IpcReply<R> =
+  { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: ProtocolError };
 
 export type IpcEvent = EventEnvelope;
 export type IpcSubscriptionEnded = SubscriptionEndedFrame;
+
+/** A command's fields as a preload function takes them: no `type` (the channel names it), no `id`. */
+export type IpcArgs<T extends IpcCommandType> = Omit<Extract<CommandInput, { type: T }>, 'type' | 'id'>;
+
+type Invoke<T extends IpcCommandType> = (args: IpcArgs<T>) => Promise<IpcReply<ResultOf<T>>>;
+
+/**
+ * What the preload exposes as `window.parley`: one function per channel, nothing generic. Command
+ * functions resolve to a reply value rather than throwing, because only an error's `message`
+ * survives Electron's IPC.
+ */
+export interface ParleyPreloadApi {
+  createSession: Invoke<'session.create'>;
+  listSessions: Invoke<'session.list'>;
+  subscribe: Invoke<'session.subscribe'>;
+  unsubscribe: Invoke<'session.unsubscribe'>;
+  startTurn: Invoke<'turn.start'>;
+  cancelTurn: Invoke<'turn.cancel'>;
+  /** Events of every session this window subscribed to. Returns a function that removes the listener. */
+  onEvent: (callback: (event: IpcEvent) => void) => () => void;
+  onSubscriptionEnded: (callback: (frame: IpcSubscriptionEnded) => void) => () => void;
+}

@@ -38,7 +38,11 @@ function intOption(
  * Parses host command-line options; throws an Error with a usage-ready message on bad input.
  * `strict: false` ignores unknown flags (Electron passes its own).
  */
-export function parseHostOptions(argv: readonly string[], env: NodeJS.ProcessEnv, strict = true): HostOptions | 'help' {
+export function parseHostOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  strict = true,
+): HostOptions | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -52,7 +56,8 @@ export function parseHostOptions(argv: readonly string[], env: NodeJS.ProcessEnv
     allowPositionals: !strict,
   });
   if (values.help === true) return 'help';
-  const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+  const str = (v: string | boolean | undefined): string | undefined =>
+    typeof v === 'string' ? v : undefined;
   const envToken = env.PARLEY_TOKEN;
   if (envToken !== undefined && envToken.length < 16)
     throw new Error('PARLEY_TOKEN must be at least 16 characters (128 random bits recommended)');

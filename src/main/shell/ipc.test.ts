@@ -69,10 +69,14 @@ describe('registerIpcHandlers', () => {
     if (!created.ok) throw new Error(created.error.message);
     const sessionId = created.result.session_id as string;
     expect(invoke('session.subscribe', { session_id: sessionId, from_seq: 1 }).ok).toBe(true);
-    expect(invoke('turn.start', { session_id: sessionId, text: 'Hello over IPC' })).toMatchObject({ ok: true });
+    expect(invoke('turn.start', { session_id: sessionId, text: 'Hello over IPC' })).toMatchObject({
+      ok: true,
+    });
     await t.runtime.manager.get(sessionId).whenIdle();
     await new Promise((r) => setImmediate(r));
-    const events = contents.sent.filter((m) => m.channel === IPC_EVENT_CHANNEL).map((m) => m.payload as EventEnvelope);
+    const events = contents.sent
+      .filter((m) => m.channel === IPC_EVENT_CHANNEL)
+      .map((m) => m.payload as EventEnvelope);
     expect(events[0]?.type).toBe('session_started');
     expect(events.at(-1)?.type).toBe('commit_succeeded');
   });
@@ -84,7 +88,10 @@ describe('registerIpcHandlers', () => {
       error: { code: 'unauthorized' },
     });
     expect(invoke('session.create', {}, null)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(invoke('turn.start', { session_id: 5 })).toMatchObject({ ok: false, error: { code: 'invalid_command' } });
+    expect(invoke('turn.start', { session_id: 5 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_command' },
+    });
     expect(invoke('turn.start', { session_id: 'missing', text: 'x' })).toMatchObject({
       ok: false,
       error: { code: 'unknown_session' },

@@ -1,5 +1,10 @@
 import { Command, type ProtocolError } from '../../shared/commands';
-import { IPC_CHANNELS, IPC_EVENT_CHANNEL, IPC_SUBSCRIPTION_ENDED_CHANNEL, type IpcReply } from '../../shared/ipc';
+import {
+  IPC_CHANNELS,
+  IPC_EVENT_CHANNEL,
+  IPC_SUBSCRIPTION_ENDED_CHANNEL,
+  type IpcReply,
+} from '../../shared/ipc';
 import { toProtocolError } from '../runtime/core/errors';
 import type { ParleyRuntime } from '../runtime/runtime';
 import { ClientContext, type Executable } from '../runtime/transport/client-context';

@@ -14,7 +14,8 @@ export function rendererUrl(outDir: string): string {
 /** IPC is accepted only from frames showing our own renderer. */
 export function isTrustedRendererUrl(url: string, outDir: string): boolean {
   const base = rendererUrl(outDir);
-  if (base.startsWith('file:')) return url === base || url.startsWith(`${base}#`) || url.startsWith(`${base}?`);
+  if (base.startsWith('file:'))
+    return url === base || url.startsWith(`${base}#`) || url.startsWith(`${base}?`);
   return new URL(url).origin === new URL(base).origin;
 }
 

@@ -4,7 +4,6 @@ import {
   PAYLOAD_SCHEMAS,
   type EmittedEventType,
   type EnvelopeOf,
-  type EventEnvelope,
   type EventPayload,
   type ModelRef,
   type OverflowPolicy,

@@ -86,10 +86,8 @@ describe('SubscriberQueue', () => {
 
   it('a delivered marker is frozen; later drops open a new one', () => {
     const { delivered } = run(['t', 't', 't', 'd', 'd', 'd', 'd', 't', 't', 't', 't'], 'drop_telemetry', 2);
-    const markers = delivered.filter((e) => e.type === 'stream_overflow');
-    expect(
-      markers.map((m) => m.type === 'stream_overflow' && [m.payload.from_seq, m.payload.to_seq]),
-    ).toEqual([
+    const markers = delivered.flatMap((e) => (e.type === 'stream_overflow' ? [e] : []));
+    expect(markers.map((m) => [m.payload.from_seq, m.payload.to_seq])).toEqual([
       [3, 3],
       [6, 7],
     ]);

@@ -31,7 +31,11 @@ class Client {
     ws.on('message', (data: Buffer) => {
       const frame = ServerFrame.parse(JSON.parse(data.toString('utf8')));
       this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => (w.pred(frame) ? (w.resolve(frame), false) : true));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
     });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
@@ -41,7 +45,9 @@ class Client {
     const ws = new WebSocket(server.wsUrl, { headers });
     clients.push(ws);
     await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
+      ws.once('open', () => {
+        resolve();
+      });
       ws.once('error', reject);
     });
     return new Client(ws);
@@ -67,7 +73,10 @@ class Client {
   waitClosed(): Promise<{ code: number; reason: string }> {
     return new Promise((resolve) => {
       if (this.closed !== undefined) resolve(this.closed);
-      else this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      else
+        this.ws.once('close', (code, reason) => {
+          resolve({ code, reason: reason.toString() });
+        });
     });
   }
 }
@@ -150,11 +159,8 @@ describe('WebSocket endpoint', () => {
     bad.send('x'.repeat(5000));
     expect((await bad.waitClosed()).code).toBe(1009);
     expect((await good.call('g', { type: 'session.create' })).type).toBe('result');
-    expect(
-      bad.frames
-        .filter((f) => f.type === 'error')
-        .every((f) => f.type === 'error' && f.error.message.length > 0),
-    ).toBe(true);
+    const errors = bad.frames.flatMap((f) => (f.type === 'error' ? [f.error] : []));
+    expect(errors.every((e) => e.message.length > 0)).toBe(true);
   });
 
   it('refuses commands before hello, a wrong token, and an unsupported protocol', async () => {

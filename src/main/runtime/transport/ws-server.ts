@@ -106,12 +106,20 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== STREAM_PATH) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path ?? ''}`);
-    if (!hostAllowed(req)) return refuseUpgrade(socket, 403, 'host not allowed');
+    if (path !== STREAM_PATH) {
+      refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path ?? ''}`);
+      return;
+    }
+    if (!hostAllowed(req)) {
+      refuseUpgrade(socket, 403, 'host not allowed');
+      return;
+    }
     const origin = req.headers.origin;
     // Browsers always send Origin; local tools may omit it and still need the token.
-    if (origin !== undefined && !allowedOrigins.has(origin))
-      return refuseUpgrade(socket, 403, 'origin not allowed');
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      refuseUpgrade(socket, 403, 'origin not allowed');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       connections.add(ws);
       const connection = new WsConnection(runtime, ws, {
@@ -157,7 +165,11 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
     async close() {
       for (const ws of connections) ws.terminate();
       wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }

@@ -1,0 +1,19 @@
+import type { ParleyPreloadApi } from './ipc-api';
+import { IpcBridge } from './ipc-bridge';
+import { streamUrl, takeToken } from './page-location';
+import type { Bridge } from './types';
+import { WsBridge } from './ws-bridge';
+
+/**
+ * The bridge for where this page runs: Electron's preload API when present, otherwise the
+ * WebSocket endpoint of the server that served the page.
+ */
+export function createBridge(win: Window = window): Bridge {
+  const preload = (win as Window & { parley?: ParleyPreloadApi }).parley;
+  if (preload !== undefined) return new IpcBridge(preload);
+  const token = takeToken({ location: win.location, storage: win.sessionStorage, history: win.history });
+  return new WsBridge({ url: streamUrl(win.location), token });
+}
+
+export type { Bridge, BridgeStatus, ConnectionState } from './types';
+export { BridgeError } from './types';

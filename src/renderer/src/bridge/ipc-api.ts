@@ -1,0 +1,18 @@
+/**
+ * The preload's `window.parley` API (defined in src/shared/ipc.ts, shared with the preload) and the
+ * mapping from command types to its functions.
+ */
+import type { ParleyPreloadApi } from '../../../shared/ipc';
+import type { BridgeCommandType } from './types';
+
+export type { IpcArgs, ParleyPreloadApi } from '../../../shared/ipc';
+
+/** Which preload function carries which command. */
+export const IPC_FUNCTION = {
+  'session.create': 'createSession',
+  'session.list': 'listSessions',
+  'session.subscribe': 'subscribe',
+  'session.unsubscribe': 'unsubscribe',
+  'turn.start': 'startTurn',
+  'turn.cancel': 'cancelTurn',
+} as const satisfies Record<BridgeCommandType, keyof ParleyPreloadApi>;

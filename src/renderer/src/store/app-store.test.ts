@@ -1,0 +1,120 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SessionSummary } from '../../../shared/commands';
+import { committedTurn, envelopes, MODEL } from '../testing/envelopes';
+import { createAppStore, type AppStore } from './app-store';
+import {
+  selectActiveTurnId,
+  selectSelectedLog,
+  selectSelectedTurnIds,
+  selectSessionIds,
+  selectTurn,
+} from './selectors';
+
+const summary = (id: string, createdAt: number): SessionSummary => ({
+  session_id: id,
+  npc_id: 'npc',
+  created_at: createdAt,
+  last_seq: 0,
+  active_turn_id: null,
+});
+
+let store: AppStore;
+
+beforeEach(() => {
+  store = createAppStore();
+});
+
+describe('app store', () => {
+  it('starts empty and connecting', () => {
+    const s = store.getState();
+    expect(s.connection).toEqual({ state: 'connecting', error: null });
+    expect(s.sessions).toEqual({ list: [], selectedId: null });
+    expect(s.dialogue.sessions).toEqual({});
+    expect(s.eventLog.sessions).toEqual({});
+    expect(s.commandError).toBeNull();
+  });
+
+  it('applies a batch to dialogue and log in one update', () => {
+    let updates = 0;
+    store.subscribe(() => updates++);
+    store.getState().ingestEvents(committedTurn(envelopes(), 't1', 'hi', ['a', 'b', 'c']));
+    expect(updates).toBe(1);
+    expect(store.getState().dialogue.sessions['s1']?.turns['t1']?.state).toBe('committed');
+    expect(store.getState().eventLog.sessions['s1']?.entries).toHaveLength(6);
+  });
+
+  it('skips events already applied, so a resumed subscription cannot double text or log rows', () => {
+    const events = committedTurn(envelopes(), 't1', 'hi', ['a', 'b']);
+    store.getState().ingestEvents(events.slice(0, 3));
+    store.getState().ingestEvents(events);
+    const repeated = events.slice(1, 2);
+    store.getState().ingestEvents([...repeated, ...repeated]);
+    const s = store.getState();
+    expect(s.eventLog.sessions['s1']?.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(s.dialogue.sessions['s1']?.turns['t1']?.replyText).toBe('ab');
+  });
+
+  it('keeps the selection across a session list refresh and sorts by creation', () => {
+    const s = store.getState();
+    s.upsertSession(summary('b', 2));
+    s.selectSession('b');
+    s.setSessions([summary('c', 3), summary('a', 1), summary('b', 2)]);
+    expect(selectSessionIds(store.getState())).toEqual(['a', 'b', 'c']);
+    expect(store.getState().sessions.selectedId).toBe('b');
+    store.getState().upsertSession({ ...summary('b', 2), last_seq: 9 });
+    expect(store.getState().sessions.list.map((x) => x.last_seq)).toEqual([0, 9, 0]);
+  });
+
+  it('holds one command error at a time until cleared', () => {
+    store.getState().reportCommandError({ command: 'turn.start', code: 'not_connected', message: 'offline' });
+    expect(store.getState().commandError?.code).toBe('not_connected');
+    store.getState().clearCommandError();
+    expect(store.getState().commandError).toBeNull();
+  });
+});
+
+describe('selectors', () => {
+  it('follow the selected session', () => {
+    const a = envelopes('a');
+    const b = envelopes('b');
+    store
+      .getState()
+      .ingestEvents([
+        ...committedTurn(a, 'a1', 'one', ['x']),
+        b('turn_accepted', 'b1', { text: 'running', model: MODEL }),
+        b('token_delta', 'b1', { index: 0, text: 'y' }),
+      ]);
+    expect(selectSelectedTurnIds(store.getState())).toEqual([]);
+    expect(selectActiveTurnId(store.getState())).toBeNull();
+    store.getState().selectSession('a');
+    expect(selectSelectedTurnIds(store.getState())).toEqual(['a1']);
+    expect(selectActiveTurnId(store.getState())).toBeNull();
+    expect(selectSelectedLog(store.getState())?.entries).toHaveLength(4);
+    store.getState().selectSession('b');
+    expect(selectActiveTurnId(store.getState())).toBe('b1');
+    expect(selectTurn('b', 'b1')(store.getState())?.replyText).toBe('y');
+  });
+
+  it('find the running turn behind a later rejected one', () => {
+    const ev = envelopes();
+    store.getState().selectSession('s1');
+    store
+      .getState()
+      .ingestEvents([
+        ev('turn_accepted', 't1', { text: 'long', model: MODEL }),
+        ev('turn_rejected', 't2', { reason: 'turn_in_progress', message: 'busy', active_turn_id: 't1' }),
+      ]);
+    expect(selectActiveTurnId(store.getState())).toBe('t1');
+  });
+
+  it('return stable references while nothing they read changes', () => {
+    store.getState().selectSession('s1');
+    store.getState().ingestEvents(committedTurn(envelopes(), 't1', 'hi', ['a']));
+    const ids = selectSelectedTurnIds(store.getState());
+    const turn = selectTurn('s1', 't1')(store.getState());
+    store.getState().setConnection({ state: 'connected', error: null });
+    store.getState().ingestEvents([envelopes('other')('session_closed', null, { reason: 'x' })]);
+    expect(selectSelectedTurnIds(store.getState())).toBe(ids);
+    expect(selectTurn('s1', 't1')(store.getState())).toBe(turn);
+  });
+});

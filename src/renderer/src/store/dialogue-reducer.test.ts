@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../../shared/protocol';
+import { committedTurn, envelopes, HASH, MODEL } from '../testing/envelopes';
+import {
+  applyDialogueEvents,
+  EMPTY_DIALOGUE,
+  recordTurnStart,
+  type DialogueState,
+  type Turn,
+} from './dialogue-reducer';
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function turnOf(state: DialogueState, turnId: string, sessionId = 's1'): Turn {
+  const turn = state.sessions[sessionId]?.turns[turnId];
+  if (turn === undefined) throw new Error(`no turn ${turnId}`);
+  return turn;
+}
+
+describe('applyDialogueEvents', () => {
+  it('streams tokens, previews turn_final and commits the canonical text', () => {
+    const ev = envelopes();
+    let state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 't1', { text: 'Hello there', model: MODEL }),
+      ev('token_delta', 't1', { index: 0, text: 'Well ' }),
+      ev('token_delta', 't1', { index: 1, text: 'met' }),
+    ]);
+    expect(turnOf(state, 't1')).toMatchObject({
+      playerText: 'Hello there',
+      replyText: 'Well met',
+      state: 'streaming',
+      tokenCount: 2,
+      model: 'scripted/test-npc',
+    });
+
+    state = applyDialogueEvents(state, [
+      ev('turn_final', 't1', { text: 'Well met, traveller', token_count: 3 }),
+    ]);
+    expect(turnOf(state, 't1')).toMatchObject({
+      state: 'final-preview',
+      replyText: 'Well met, traveller',
+      tokenCount: 3,
+    });
+
+    state = applyDialogueEvents(state, [
+      ev('commit_succeeded', 't1', { commit_seq: 7, provenance_hash: HASH, text: 'Well met, traveller.' }),
+    ]);
+    expect(turnOf(state, 't1')).toMatchObject({
+      state: 'committed',
+      replyText: 'Well met, traveller.',
+      commitSeq: 7,
+      provenanceHash: HASH,
+      reason: null,
+    });
+    expect(state.sessions['s1']?.lastSeq).toBe(5);
+  });
+
+  it('keeps turns in order of first appearance, per session', () => {
+    const a = envelopes('a');
+    const b = envelopes('b');
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ...committedTurn(a, 'a1', 'one', ['x']),
+      ...committedTurn(b, 'b1', 'uno', ['y']),
+      ...committedTurn(a, 'a2', 'two', ['z'], 2),
+    ]);
+    expect(state.sessions['a']?.turnIds).toEqual(['a1', 'a2']);
+    expect(state.sessions['b']?.turnIds).toEqual(['b1']);
+  });
+
+  it('records cancelled, failed, commit-failed and rejected turns with their reason', () => {
+    const ev = envelopes();
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 'c', { text: 'stop', model: MODEL }),
+      ev('token_delta', 'c', { index: 0, text: 'Hm' }),
+      ev('turn_cancelled', 'c', { reason: 'client_cancel', tokens_emitted: 5 }),
+      ev('turn_accepted', 'f', { text: 'fail', model: MODEL }),
+      ev('turn_failed', 'f', { code: 'backend_crashed', message: 'worker exited', tokens_emitted: 0 }),
+      ev('turn_accepted', 'cf', { text: 'commit fail', model: MODEL }),
+      ev('turn_final', 'cf', { text: 'No.', token_count: 1 }),
+      ev('commit_failed', 'cf', { code: 'governance', message: 'vetoed' }),
+      ev('turn_rejected', 'r', { reason: 'text_too_long', message: 'over 4000', active_turn_id: null }),
+    ]);
+    expect(turnOf(state, 'c')).toMatchObject({
+      state: 'cancelled',
+      reason: 'client_cancel',
+      tokenCount: 5,
+      replyText: 'Hm',
+    });
+    expect(turnOf(state, 'f')).toMatchObject({ state: 'failed', reason: 'backend_crashed: worker exited' });
+    expect(turnOf(state, 'cf')).toMatchObject({
+      state: 'failed',
+      reason: 'commit failed: governance: vetoed',
+      commitSeq: null,
+    });
+    expect(turnOf(state, 'r')).toMatchObject({
+      state: 'rejected',
+      reason: 'text_too_long: over 4000',
+      playerText: null,
+    });
+  });
+
+  it('ignores tokens after the terminal event and a second terminal event', () => {
+    const ev = envelopes();
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 't1', { text: 'hi', model: MODEL }),
+      ev('token_delta', 't1', { index: 0, text: 'a' }),
+      ev('turn_cancelled', 't1', { reason: 'client_cancel', tokens_emitted: 1 }),
+      ev('token_delta', 't1', { index: 1, text: 'b' }),
+      ev('commit_succeeded', 't1', { commit_seq: 1, provenance_hash: HASH, text: 'ab' }),
+    ]);
+    expect(turnOf(state, 't1')).toMatchObject({ state: 'cancelled', replyText: 'a', commitSeq: null });
+  });
+
+  it('marks missing tokens when telemetry was dropped, until turn_final fills them in', () => {
+    const ev = envelopes();
+    const events: EventEnvelope[] = [
+      ev('turn_accepted', 't1', { text: 'hi', model: MODEL }),
+      ev('token_delta', 't1', { index: 0, text: 'a' }),
+      ev('stream_overflow', null, { policy: 'drop_telemetry', from_seq: 3, to_seq: 4, dropped: 2 }),
+    ];
+    ev('token_delta', 't1', { index: 1, text: 'b' }); // seq 4: dropped by the server
+    events.push(ev('token_delta', 't1', { index: 2, text: 'c' }));
+    let state = applyDialogueEvents(EMPTY_DIALOGUE, events);
+    expect(turnOf(state, 't1')).toMatchObject({ replyText: 'ac', tokensMissing: true, tokenCount: 3 });
+    expect(state.sessions['s1']?.telemetryDropped).toBe(2);
+    state = applyDialogueEvents(state, [ev('turn_final', 't1', { text: 'abc', token_count: 3 })]);
+    expect(turnOf(state, 't1')).toMatchObject({ replyText: 'abc', tokensMissing: false });
+  });
+
+  it('never mutates its input, and leaves untouched turns and sessions identical', () => {
+    const a = envelopes('a');
+    const b = envelopes('b');
+    const before = deepFreeze(
+      applyDialogueEvents(EMPTY_DIALOGUE, [
+        ...committedTurn(a, 'a1', 'one', ['x']),
+        ...committedTurn(b, 'b1', 'uno', ['y']),
+      ]),
+    );
+    const after = applyDialogueEvents(before, [a('turn_accepted', 'a2', { text: 'two', model: MODEL })]);
+    expect(after.sessions['a']?.turnIds).toEqual(['a1', 'a2']);
+    expect(before.sessions['a']?.turnIds).toEqual(['a1']);
+    expect(after.sessions['a']?.turns['a1']).toBe(before.sessions['a']?.turns['a1']);
+    expect(after.sessions['b']).toBe(before.sessions['b']);
+  });
+});
+
+describe('recordTurnStart', () => {
+  it('gives a rejected turn its player line whichever arrives first', () => {
+    const ev = envelopes();
+    const rejected = ev('turn_rejected', 't1', {
+      reason: 'text_too_long',
+      message: 'too long',
+      active_turn_id: null,
+    });
+
+    const answerFirst = applyDialogueEvents(recordTurnStart(EMPTY_DIALOGUE, 's1', 't1', 'long line', false), [
+      rejected,
+    ]);
+    const eventFirst = recordTurnStart(
+      applyDialogueEvents(EMPTY_DIALOGUE, [rejected]),
+      's1',
+      't1',
+      'long line',
+      false,
+    );
+    for (const state of [answerFirst, eventFirst]) {
+      expect(turnOf(state, 't1')).toMatchObject({
+        state: 'rejected',
+        playerText: 'long line',
+        reason: 'text_too_long: too long',
+      });
+    }
+  });
+
+  it('starts an accepted turn as streaming and never moves a finished one back', () => {
+    const ev = envelopes();
+    expect(turnOf(recordTurnStart(EMPTY_DIALOGUE, 's1', 't1', 'hi', true), 't1').state).toBe('streaming');
+    const done = applyDialogueEvents(EMPTY_DIALOGUE, committedTurn(ev, 't1', 'hi', ['yo']));
+    const after = recordTurnStart(done, 's1', 't1', 'hi', true);
+    expect(turnOf(after, 't1')).toMatchObject({ state: 'committed', replyText: 'yo' });
+  });
+});

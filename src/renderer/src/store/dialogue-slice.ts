@@ -1,0 +1,26 @@
+import type { StateCreator } from 'zustand';
+import type { EventEnvelope } from '../../../shared/protocol';
+import type { AppState } from './app-store';
+import { EMPTY_DIALOGUE, recordTurnStart, type DialogueState } from './dialogue-reducer';
+import { EMPTY_EVENT_LOG, type EventLogState } from './event-log-reducer';
+import { ingestEvents } from './ingest';
+
+/** The session views built from events: the dialogue and the event log. */
+export interface DialogueSlice {
+  dialogue: DialogueState;
+  eventLog: EventLogState;
+  /** Applies a batch of envelopes (one store update per batch). */
+  ingestEvents: (events: readonly EventEnvelope[]) => void;
+  recordTurnStart: (sessionId: string, turnId: string, playerText: string, accepted: boolean) => void;
+}
+
+export const createDialogueSlice: StateCreator<AppState, [], [], DialogueSlice> = (set) => ({
+  dialogue: EMPTY_DIALOGUE,
+  eventLog: EMPTY_EVENT_LOG,
+  ingestEvents: (events) => {
+    set((state) => ingestEvents(state, events));
+  },
+  recordTurnStart: (sessionId, turnId, playerText, accepted) => {
+    set((state) => ({ dialogue: recordTurnStart(state.dialogue, sessionId, turnId, playerText, accepted) }));
+  },
+});

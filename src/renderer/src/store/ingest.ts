@@ -1,0 +1,29 @@
+import type { EventEnvelope } from '../../../shared/protocol';
+import { applyDialogueEvents, type DialogueState } from './dialogue-reducer';
+import { appendToLog, type EventLogState } from './event-log-reducer';
+
+export interface IngestState {
+  dialogue: DialogueState;
+  eventLog: EventLogState;
+}
+
+/**
+ * Applies a batch of events to the dialogue and the log. An event at or below its session's last
+ * applied seq was already applied (a resumed or repeated subscription delivers it again) and is
+ * skipped, so both views see each event exactly once.
+ */
+export function ingestEvents(state: IngestState, events: readonly EventEnvelope[]): IngestState {
+  const lastSeq = new Map<string, number>();
+  const fresh: EventEnvelope[] = [];
+  for (const event of events) {
+    const last = lastSeq.get(event.session_id) ?? state.dialogue.sessions[event.session_id]?.lastSeq ?? 0;
+    if (event.seq <= last) continue;
+    lastSeq.set(event.session_id, event.seq);
+    fresh.push(event);
+  }
+  if (fresh.length === 0) return state;
+  return {
+    dialogue: applyDialogueEvents(state.dialogue, fresh),
+    eventLog: appendToLog(state.eventLog, fresh),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Narrow selectors: each returns a value already in the store (stable identity) or a primitive, so
+ * components re-render only when their slice of the state changes. Selectors deriving a new array
+ * are marked; wrap them in `useShallow`.
+ */
+import type { SessionSummary } from '../../../shared/commands';
+import type { AppState } from './app-store';
+import { isTurnInProgress, type SessionDialogue, type Turn } from './dialogue-reducer';
+import type { SessionLog } from './event-log-reducer';
+
+const NO_IDS: readonly string[] = [];
+
+export const selectConnection = (s: AppState) => s.connection;
+export const selectSelectedSessionId = (s: AppState) => s.sessions.selectedId;
+export const selectCommandError = (s: AppState) => s.commandError;
+
+/** Derived array: use with `useShallow`. */
+export const selectSessionIds = (s: AppState): string[] =>
+  s.sessions.list.map((session) => session.session_id);
+
+export const selectSession =
+  (sessionId: string) =>
+  (s: AppState): SessionSummary | undefined =>
+    s.sessions.list.find((session) => session.session_id === sessionId);
+
+export const selectSessionDialogue =
+  (sessionId: string | null) =>
+  (s: AppState): SessionDialogue | undefined =>
+    sessionId === null ? undefined : s.dialogue.sessions[sessionId];
+
+export const selectSelectedTurnIds = (s: AppState): readonly string[] => {
+  const id = s.sessions.selectedId;
+  return (id === null ? undefined : s.dialogue.sessions[id]?.turnIds) ?? NO_IDS;
+};
+
+export const selectTurn =
+  (sessionId: string, turnId: string) =>
+  (s: AppState): Turn | undefined =>
+    s.dialogue.sessions[sessionId]?.turns[turnId];
+
+/** The selected session's turn that has not ended yet, if any (at most one runs at a time). */
+export const selectActiveTurnId = (s: AppState): string | null => {
+  const id = s.sessions.selectedId;
+  const session = id === null ? undefined : s.dialogue.sessions[id];
+  if (session === undefined) return null;
+  for (let i = session.turnIds.length - 1; i >= 0; i--) {
+    const turn = session.turns[session.turnIds[i] ?? ''];
+    if (turn !== undefined && isTurnInProgress(turn.state)) return turn.turnId;
+  }
+  return null;
+};
+
+export const selectSelectedLog = (s: AppState): SessionLog | undefined => {
+  const id = s.sessions.selectedId;
+  return id === null ? undefined : s.eventLog.sessions[id];
+};

@@ -1,0 +1,36 @@
+import type { StateCreator } from 'zustand';
+import type { SessionSummary } from '../../../shared/commands';
+import type { AppState } from './app-store';
+
+export interface SessionsSlice {
+  sessions: {
+    /** In creation order. */
+    list: readonly SessionSummary[];
+    selectedId: string | null;
+  };
+  /** Replaces the list with the server's; the selection is kept. */
+  setSessions: (list: readonly SessionSummary[]) => void;
+  /** Adds a session, or replaces the one with the same id. */
+  upsertSession: (session: SessionSummary) => void;
+  selectSession: (sessionId: string | null) => void;
+}
+
+export const createSessionsSlice: StateCreator<AppState, [], [], SessionsSlice> = (set) => ({
+  sessions: { list: [], selectedId: null },
+  setSessions: (list) => {
+    set((state) => ({
+      sessions: { ...state.sessions, list: [...list].sort((a, b) => a.created_at - b.created_at) },
+    }));
+  },
+  upsertSession: (session) => {
+    set((state) => {
+      const list = state.sessions.list;
+      const index = list.findIndex((s) => s.session_id === session.session_id);
+      const next = index === -1 ? [...list, session] : list.map((s, i) => (i === index ? session : s));
+      return { sessions: { ...state.sessions, list: next } };
+    });
+  },
+  selectSession: (selectedId) => {
+    set((state) => ({ sessions: { ...state.sessions, selectedId } }));
+  },
+});
