@@ -52,9 +52,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping; running turns are cancelled, committed data is on disk.\n`);
-    void server
-      .close()
-      .then(() => runtime.dispose())
+    // Runtime first, so subscribers still connected see their turns cancelled and session_closed.
+    void runtime
+      .dispose()
+      .then(() => server.close())
       .then(() => process.exit(0));
   };
   process.on('SIGINT', () => {

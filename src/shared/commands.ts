@@ -33,6 +33,8 @@ export const ErrorCode = {
   /** The subscription's queue overflowed under the `fail` policy; resubscribe from the last seq. */
   subscription_overflow: 'subscription_overflow',
   already_subscribed: 'already_subscribed',
+  /** `session.unsubscribe` for a session this client is not subscribed to. */
+  not_subscribed: 'not_subscribed',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -145,7 +145,7 @@ export const PAYLOAD_SCHEMAS = {
     /** First and last seq of the telemetry events this subscription did not deliver. */
     from_seq: z.number().int().positive(),
     to_seq: z.number().int().positive(),
-    /** How many events in [from_seq, to_seq] were dropped; authoritative events in it were delivered. */
+    /** Events in [from_seq, to_seq] not delivered: every one of them (only telemetry is ever dropped). */
     dropped: z.number().int().positive(),
   }),
 } as const;

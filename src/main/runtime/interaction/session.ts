@@ -48,7 +48,8 @@ export interface SessionDeps {
 interface ActiveTurn {
   readonly id: string;
   readonly playerText: string;
-  readonly controller: AbortController;
+  /** Created when the turn's work starts, after the ACK is out (constructing one is not free). */
+  controller: AbortController | undefined;
   reply: string;
   tokens: number;
   prompt: GenerationRequest | undefined;
@@ -179,7 +180,7 @@ export class InteractionSession {
     const turn: ActiveTurn = {
       id: turnId,
       playerText: text,
-      controller: new AbortController(),
+      controller: undefined,
       reply: '',
       tokens: 0,
       prompt: undefined,
@@ -207,7 +208,7 @@ export class InteractionSession {
         `turn ${turnId} is being committed and can no longer be cancelled`,
       );
     this.state = transition(state, { type: 'end' });
-    state.turn.controller.abort(new Error('turn cancelled'));
+    state.turn.controller?.abort(new Error('turn cancelled'));
     this.publishEvent('turn_cancelled', turnId, { reason, tokens_emitted: state.turn.tokens });
   }
 
@@ -277,7 +278,7 @@ export class InteractionSession {
       throw new RuntimeError(
         'resume_gap',
         `session ${this.id} no longer buffers seq ${fromSeq}; the oldest buffered seq is ${oldest}. ` +
-          'Fetch committed history from the ledger and subscribe from the oldest buffered seq.',
+          'Events before it are gone from memory (committed turns are in the ledger); subscribe from oldest_seq.',
         { requested_seq: fromSeq, oldest_seq: oldest },
       );
     if (fromSeq > this.seq + 1)
@@ -328,6 +329,8 @@ export class InteractionSession {
   }
 
   private async runTurn(turn: ActiveTurn): Promise<void> {
+    if (!this.isActive(turn)) return; // cancelled from inside the ACK's delivery
+    turn.controller = new AbortController();
     const { signal } = turn.controller;
     try {
       const acquired = await this.acquireModel(turn);
@@ -367,9 +370,10 @@ export class InteractionSession {
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      // A cancelled turn has ended: nothing of it may follow its terminal event.
+      if (!this.isActive(turn)) return undefined;
       this.publishEvent('model_failed', turn.id, { model, code: 'load_failed', message });
-      if (this.isActive(turn))
-        this.failTurn(turn, 'model_failed', `model ${model.model_id} failed to load: ${message}`);
+      this.failTurn(turn, 'model_failed', `model ${model.model_id} failed to load: ${message}`);
       return undefined;
     }
   }
@@ -377,7 +381,7 @@ export class InteractionSession {
   private failTurn(turn: ActiveTurn, code: string, message: string): void {
     this.deps.logger.warn('turn failed', { session: this.id, turn: turn.id, code, message });
     this.state = transition(this.state, { type: 'end' });
-    turn.controller.abort(new Error('turn failed'));
+    turn.controller?.abort(new Error('turn failed'));
     this.publishEvent('turn_failed', turn.id, { code, message, tokens_emitted: turn.tokens });
   }
 

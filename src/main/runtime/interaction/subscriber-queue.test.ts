@@ -65,8 +65,8 @@ describe('SubscriberQueue', () => {
     expect(delivered.map((e) => e.seq)).toEqual(pushed.map((e) => e.seq));
   });
 
-  it('drop_telemetry drops newest telemetry and reports the range with one marker', () => {
-    // capacity 3: t1 t2 t3 fill it; t4 t5 dropped; a6 queued past capacity; t7 dropped (same marker).
+  it('drop_telemetry drops newest telemetry and marks each run of drops where it happened', () => {
+    // capacity 3: t1 t2 t3 fill it; t4 t5 dropped (one marker); a6 queued past capacity; t7 dropped (new marker).
     const { delivered } = run(['t', 't', 't', 't', 't', 'a', 't'], 'drop_telemetry', 3);
     expect(delivered.map((e) => `${e.type}:${e.seq}`)).toEqual([
       'token_delta:1',
@@ -74,14 +74,13 @@ describe('SubscriberQueue', () => {
       'token_delta:3',
       'stream_overflow:4',
       'session_closed:6',
+      'stream_overflow:7',
     ]);
-    const marker = delivered[3];
-    expect(marker?.type === 'stream_overflow' && marker.payload).toEqual({
-      policy: 'drop_telemetry',
-      from_seq: 4,
-      to_seq: 7,
-      dropped: 3,
-    });
+    const markers = delivered.flatMap((e) => (e.type === 'stream_overflow' ? [e.payload] : []));
+    expect(markers).toEqual([
+      { policy: 'drop_telemetry', from_seq: 4, to_seq: 5, dropped: 2 },
+      { policy: 'drop_telemetry', from_seq: 7, to_seq: 7, dropped: 1 },
+    ]);
   });
 
   it('a delivered marker is frozen; later drops open a new one', () => {

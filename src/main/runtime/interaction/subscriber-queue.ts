@@ -29,9 +29,10 @@ type Item = { readonly kind: 'event'; readonly event: EventEnvelope } | Overflow
  * `push` and `shift` calls, never on time, so the same input gives the same output every time.
  *
  * - `drop_telemetry`: when full, an incoming telemetry event is dropped; authoritative events are
- *   always queued (up to `capacity + authoritativeHeadroom`). The first drop puts one
- *   `stream_overflow` marker at the tail; later drops widen that marker until it is delivered, so a
- *   subscriber learns of a gap before or at the point where it would see it.
+ *   always queued (up to `capacity + authoritativeHeadroom`). A drop puts a `stream_overflow` marker
+ *   at the tail, and consecutive drops widen it; once anything is queued behind it, the next drop
+ *   opens a new marker. So every marker's [from_seq, to_seq] holds only dropped seqs, and a
+ *   subscriber learns of a gap exactly where it would see it.
  * - `fail`: when full, the queue stops accepting events, delivers what it holds, then reports
  *   `subscription_overflow`; the client resubscribes from its last seq + 1.
  */
@@ -79,7 +80,7 @@ export class SubscriberQueue {
     if (this.failure !== undefined) return;
     const length = this.length;
     if (length < this.capacity) {
-      this.items.push({ kind: 'event', event });
+      this.enqueue(event);
       return;
     }
     if (this.policy === 'fail') {
@@ -93,7 +94,7 @@ export class SubscriberQueue {
       return;
     }
     if (length < this.hardLimit) {
-      this.items.push({ kind: 'event', event });
+      this.enqueue(event);
       return;
     }
     this.fail(
@@ -115,6 +116,12 @@ export class SubscriberQueue {
     if (item.kind === 'event') return item.event;
     if (this.openMarker === item) this.openMarker = undefined;
     return this.overflowEvent(item);
+  }
+
+  private enqueue(event: EventEnvelope): void {
+    // A marker stays open only while it is the tail: its range then holds dropped seqs and nothing else.
+    this.openMarker = undefined;
+    this.items.push({ kind: 'event', event });
   }
 
   private drop(event: EventEnvelope): void {

@@ -77,9 +77,7 @@ export class Subscription {
       while (!this.paused && !this.closed) {
         const event = this.queue.shift();
         if (event === undefined) break;
-        // A stream_overflow marker may precede authoritative events with lower seqs than its range end,
-        // so only real events move the resume point.
-        if (event.type !== 'stream_overflow' && event.seq > this.delivered) this.delivered = event.seq;
+        this.delivered = event.type === 'stream_overflow' ? event.payload.to_seq : event.seq;
         if (!this.sink.deliver(event)) this.paused = true;
       }
       const failure = this.queue.failed;

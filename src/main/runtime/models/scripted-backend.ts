@@ -9,7 +9,7 @@ import type { GenerationRequest, LoadedModel, LoadOptions, ModelBackend, TokenCh
  */
 export interface ScriptedBackendOptions {
   readonly clock: Clock;
-  /** Delay before each token, ms. 0 still yields to the event loop between tokens. Default 30. */
+  /** Delay before each token, ms. At 0, yields to the event loop every 16 tokens. Default 30. */
   readonly tokenIntervalMs?: number;
   /** Simulated load time, ms, reported as progress in 4 steps. Default 0. */
   readonly loadMs?: number;
@@ -26,6 +26,8 @@ export const SCRIPTED_LINES: readonly string[] = [
   'A room is four silver a night. Breakfast is included, though the cook is in a mood.',
   'Keep your voice down. The men by the door are not what they seem.',
 ];
+
+const YIELD_EVERY = 16;
 
 /** Splits text into word tokens that keep their leading space, like a BPE tokenizer would. */
 export function scriptedTokens(text: string): string[] {
@@ -68,7 +70,10 @@ export class ScriptedBackend implements ModelBackend {
         for (let i = 0; i < tokens.length; i++) {
           if (failAfter !== undefined && i >= failAfter)
             throw new Error(`scripted backend failed on purpose after ${failAfter} tokens`);
-          await clock.sleep(interval, signal);
+          // At pace 0 the script runs as fast as the runtime takes it, yielding to the event loop
+          // every YIELD_EVERY tokens so cancels and socket I/O still interleave.
+          if (interval > 0 || i % YIELD_EVERY === YIELD_EVERY - 1) await clock.sleep(interval, signal);
+          else if (signal.aborted) throw signal.reason;
           yield { text: tokens[i] as string };
         }
       },

@@ -2,16 +2,19 @@ import { z } from 'zod';
 import { Command, COMMAND_TYPES, type ControlFrame, type ProtocolError } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 
-const encoded = new WeakMap<EventEnvelope, string>();
+// A session fans each event out to all its subscribers synchronously, one event after another, so
+// remembering only the last event encoded gives every subscriber after the first a cache hit, without
+// the GC cost of a WeakMap over every live event.
+let lastEvent: EventEnvelope | undefined;
+let lastText = '';
 
-/** JSON text of an event, computed once however many subscribers receive it. */
+/** JSON text of an event, computed once however many subscribers receive it in a row. */
 export function encodeEvent(event: EventEnvelope): string {
-  let text = encoded.get(event);
-  if (text === undefined) {
-    text = JSON.stringify(event);
-    encoded.set(event, text);
+  if (event !== lastEvent) {
+    lastText = JSON.stringify(event);
+    lastEvent = event;
   }
-  return text;
+  return lastText;
 }
 
 export function encodeControl(frame: ControlFrame): string {

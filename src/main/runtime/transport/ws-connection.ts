@@ -16,6 +16,9 @@ export interface WireSocket {
   readonly bufferedAmount: number;
   send(data: string, cb?: (err?: Error) => void): void;
   close(code: number, reason: string): void;
+  /** Optional write coalescing on the underlying TCP socket (net.Socket cork/uncork). */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface ConnectionOptions {
@@ -49,6 +52,10 @@ export class WsConnection {
   private authenticated = false;
   private closed = false;
   private waitingForDrain = false;
+  private corked = false;
+  private readonly uncorkLater = (): void => {
+    this.uncork();
+  };
 
   constructor(
     runtime: ParleyRuntime,
@@ -134,9 +141,13 @@ export class WsConnection {
 
   private sendEvent(event: EventEnvelope): boolean {
     if (this.closed) return true;
+    // Telemetry bursts (token deltas) leave in one write per event-loop turn; authoritative events
+    // flush at once, so an ACK or a commit never waits behind coalescing.
+    if (event.class === 'telemetry') this.cork();
     const text = encodeEvent(event);
     if (this.socket.bufferedAmount + text.length < this.options.highWaterBytes) {
       this.socket.send(text);
+      if (event.class === 'authoritative') this.uncork();
       return true;
     }
     // Saturated: this frame's write callback means everything queued before it has been flushed.
@@ -146,11 +157,27 @@ export class WsConnection {
       this.waitingForDrain = false;
       this.context.writable();
     });
+    if (event.class === 'authoritative') this.uncork();
     return false;
   }
 
+  private cork(): void {
+    if (this.corked || this.socket.cork === undefined) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(this.uncorkLater);
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork?.();
+  }
+
   private sendControl(frame: ControlFrame): void {
-    if (!this.closed) this.socket.send(encodeControl(frame));
+    if (this.closed) return;
+    this.socket.send(encodeControl(frame));
+    this.uncork();
   }
 
   private sendError(id: string | null, error: ProtocolError): void {

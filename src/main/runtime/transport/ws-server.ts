@@ -122,14 +122,35 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       connections.add(ws);
-      const connection = new WsConnection(runtime, ws, {
+      const wire = {
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        send: (data: string, cb?: (err?: Error) => void) => {
+          ws.send(data, cb);
+        },
+        close: (code: number, reason: string) => {
+          ws.close(code, reason);
+        },
+        cork: () => {
+          socket.cork();
+        },
+        uncork: () => {
+          socket.uncork();
+        },
+      };
+      const connection = new WsConnection(runtime, wire, {
         token: options.token,
         maxFrameBytes,
         highWaterBytes,
         serverName: `parley/${runtime.runId}`,
       });
       ws.on('message', (data: RawData, isBinary: boolean) => {
-        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        const buf = Buffer.isBuffer(data)
+          ? data
+          : Array.isArray(data)
+            ? Buffer.concat(data)
+            : Buffer.from(data);
         if (isBinary) connection.receiveBinary(buf.byteLength);
         else connection.receive(buf.toString('utf8'), buf.byteLength);
       });

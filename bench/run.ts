@@ -1,0 +1,701 @@
+/**
+ * Parley transport benchmarks (`npm run bench [-- --quick]`: bundled like the app, then run). Prints figures and
+ * ratios against a bare `ws` baseline measured the same way on the same machine. Not a test: a missed
+ * goal is reported, never turned into a non-zero exit. Errors (a server that does not start, a wrong
+ * frame, the time limit) do exit non-zero.
+ *
+ * Arrangement, identical for Parley and the baseline: each server runs in a child process, this same file
+ * forked with `--serve <mode>` (port 0 on 127.0.0.1, port reported over IPC), so client and server never
+ * share an event loop; the parent process is the one client.
+ *
+ * 1. ACK round trip: `turn.start` sent → `turn_accepted` received, versus a bare echo of a frame of the
+ *    same size. Each Parley turn is cancelled right after its ACK, and the cancel's result awaited,
+ *    before the next sample (a session runs one turn at a time).
+ * 2. Sustained `token_delta` throughput to one subscribed client, scripted backend at tokenIntervalMs 0,
+ *    versus a bare server sending the same frames (captured from the Parley run) with the same
+ *    backpressure rule.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import WebSocket, { WebSocketServer } from 'ws';
+import { systemClock } from '../src/main/runtime/core/clock';
+import { DEFAULT_SAMPLING, type GenerationRequest } from '../src/main/runtime/models/backend';
+import { SCRIPTED_LINES, ScriptedBackend } from '../src/main/runtime/models/scripted-backend';
+import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
+import { startServer, STREAM_PATH } from '../src/main/runtime/transport/ws-server';
+import { PROTOCOL_VERSION, type CommandInput } from '../src/shared/commands';
+
+const quick = process.argv.includes('--quick');
+const ACK_WARMUP = quick ? 50 : 300;
+const ACK_SAMPLES = quick ? 200 : 2000;
+/** Parley and bare samples alternate in blocks of this many. */
+const ACK_BLOCK = 100;
+const STREAM_WARMUP_TOKENS = quick ? 2_000 : 10_000;
+const STREAM_TOKENS = quick ? 10_000 : 60_000;
+const STREAM_ROUNDS = 3;
+/** The whole run must end within this; a hang is a bug, reported as such. */
+const RUN_LIMIT_MS = 240_000;
+const STEP_LIMIT_MS = 60_000;
+
+const GOAL_ACK_RATIO = 1.5;
+const GOAL_THROUGHPUT_RATIO = 0.5;
+
+const ACK_TEXT = 'Good evening. Is there a room free for the night, and something hot to eat?';
+const TOKEN_DELTA_MARK = '"type":"token_delta"';
+const OVERFLOW_MARK = '"type":"stream_overflow"';
+
+// ---------------------------------------------------------------------------------------------
+// Server side (child process, `--serve <mode>`)
+//
+//   parley-ack      Parley runtime + server; the scripted model waits 60 s before its first token, so a
+//                   turn stays quiet between its ACK and the client's cancel.
+//   parley-stream   Parley runtime + server; scripted model at tokenIntervalMs 0 replying with as many
+//                   word tokens as the player line asks for (`tokens:<n>`).
+//   bare-echo       a bare `ws` server echoing each text frame.
+//   bare-stream     a bare `ws` server that, on any frame, sends the frames given to it over IPC, with the
+//                   same high-water backpressure rule as Parley's connection (1 MiB buffered).
+
+function rawBuffer(data: WebSocket.RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+type ServerMode = 'parley-ack' | 'parley-stream' | 'bare-echo' | 'bare-stream';
+const SERVER_MODES: readonly ServerMode[] = ['parley-ack', 'parley-stream', 'bare-echo', 'bare-stream'];
+
+/** Child → parent. */
+type ChildMessage =
+  | { readonly type: 'ready'; readonly port: number; readonly url: string; readonly token: string }
+  | { readonly type: 'frames-loaded'; readonly count: number };
+
+/** Parent → child. */
+type ParentMessage =
+  { readonly type: 'frames'; readonly frames: readonly string[] } | { readonly type: 'stop' };
+
+const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+/** Same as the Parley server's default: event delivery pauses past this many buffered bytes. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** A forgotten child must not outlive the benchmark. */
+const CHILD_LIFETIME_MS = 300_000;
+
+const VOCABULARY = SCRIPTED_LINES.join(' ').split(/\s+/);
+
+/** `tokens:<n>` → n word tokens of inn-keeper prose; anything else → a short line. */
+function benchScript(request: GenerationRequest): string {
+  const line = request.messages.at(-1)?.content ?? '';
+  const match = /^tokens:(\d+)$/.exec(line);
+  const n = match === null ? 8 : Number(match[1]);
+  const words: string[] = [];
+  for (let i = 0; i < n; i++) words.push(VOCABULARY[i % VOCABULARY.length] ?? 'ale');
+  return words.join(' ');
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function startParley(mode: 'parley-ack' | 'parley-stream'): Promise<() => Promise<void>> {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'parley-bench-'));
+  const runtime: ParleyRuntime =
+    mode === 'parley-ack'
+      ? createRuntime({ dataDir, runId: 'bench', scripted: { tokenIntervalMs: 60_000 } })
+      : createRuntime({
+          dataDir,
+          runId: 'bench',
+          backends: [new ScriptedBackend({ clock: systemClock, tokenIntervalMs: 0, script: benchScript })],
+          npcs: [
+            {
+              id: 'bench',
+              name: 'Bench',
+              persona: 'Talks a lot.',
+              model: { backend: 'scripted', model_id: 'bench-long' },
+              sampling: { ...DEFAULT_SAMPLING, maxTokens: 10_000_000 },
+            },
+          ],
+        });
+  const server = await startServer(runtime, { token: BENCH_TOKEN, host: '127.0.0.1', port: 0 });
+  send({ type: 'ready', port: server.port, url: server.wsUrl, token: BENCH_TOKEN });
+  return async () => {
+    await server.close();
+    await runtime.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+/** Sends `frames` in order, pausing at the high-water mark until the socket has flushed. */
+function streamFrames(ws: WebSocket, frames: readonly string[]): void {
+  let i = 0;
+  const pump = (): void => {
+    while (i < frames.length) {
+      const frame = frames[i++] as string;
+      if (ws.bufferedAmount + frame.length < HIGH_WATER_BYTES) {
+        ws.send(frame);
+        continue;
+      }
+      ws.send(frame, () => {
+        pump();
+      });
+      return;
+    }
+  };
+  pump();
+}
+
+async function startBare(mode: 'bare-echo' | 'bare-stream'): Promise<() => Promise<void>> {
+  let frames: readonly string[] = [];
+  process.on('message', (raw) => {
+    const message = raw as ParentMessage;
+    if (message.type !== 'frames') return;
+    frames = message.frames;
+    send({ type: 'frames-loaded', count: frames.length });
+  });
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    path: STREAM_PATH,
+    perMessageDeflate: false,
+    maxPayload: 1024 * 1024,
+  });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (mode === 'bare-echo') ws.send(isBinary ? data : rawBuffer(data).toString('utf8'));
+      else streamFrames(ws, frames);
+    });
+  });
+  const { port } = wss.address() as { port: number };
+  send({ type: 'ready', port, url: `ws://127.0.0.1:${port}${STREAM_PATH}`, token: BENCH_TOKEN });
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close(() => {
+        resolve();
+      });
+    });
+}
+
+async function serve(mode: ServerMode | undefined): Promise<void> {
+  if (mode === undefined || !SERVER_MODES.includes(mode) || process.send === undefined) {
+    process.stderr.write(
+      `bench/run.ts --serve <mode> is forked by bench/run.ts; modes: ${SERVER_MODES.join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  setTimeout(() => {
+    process.stderr.write(`bench server (${mode}) outlived ${CHILD_LIFETIME_MS} ms; exiting\n`);
+    process.exit(3);
+  }, CHILD_LIFETIME_MS).unref();
+  const stop =
+    mode === 'parley-ack' || mode === 'parley-stream' ? await startParley(mode) : await startBare(mode);
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void stop().finally(() => process.exit(0));
+  };
+  process.on('message', (raw) => {
+    if ((raw as ParentMessage).type === 'stop') shutdown();
+  });
+  process.on('disconnect', shutdown);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child servers, seen from the client process
+
+interface ServerChild {
+  readonly mode: ServerMode;
+  readonly url: string;
+  readonly token: string;
+  send(message: ParentMessage): void;
+  next(type: ChildMessage['type']): Promise<ChildMessage>;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+function withLimit<T>(promise: Promise<T>, what: string, ms = STEP_LIMIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what}: no answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, limit]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
+async function startChild(mode: ServerMode): Promise<ServerChild> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', mode], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      children.delete(child);
+      resolve();
+    });
+  });
+  const waiters: { type: ChildMessage['type']; resolve: (m: ChildMessage) => void }[] = [];
+  const inbox: ChildMessage[] = [];
+  child.on('message', (raw) => {
+    const message = raw as ChildMessage;
+    const i = waiters.findIndex((w) => w.type === message.type);
+    if (i < 0) inbox.push(message);
+    else waiters.splice(i, 1)[0]?.resolve(message);
+  });
+  const next = (type: ChildMessage['type']): Promise<ChildMessage> => {
+    const i = inbox.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0] as ChildMessage);
+    const failed = exited.then(() => {
+      throw new Error(`${mode} server exited before sending '${type}'`);
+    });
+    const got = new Promise<ChildMessage>((resolve) => waiters.push({ type, resolve }));
+    return withLimit(Promise.race([got, failed]), `${mode} server '${type}'`);
+  };
+  const ready = await next('ready');
+  if (ready.type !== 'ready') throw new Error('unreachable');
+  return {
+    mode,
+    url: ready.url,
+    token: ready.token,
+    send: (message) => child.send(message),
+    next,
+    async stop() {
+      if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+      await withLimit(exited, `${mode} server exit`, 10_000).catch(() => {
+        child.kill('SIGKILL');
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+type Json = Record<string, unknown>;
+
+/** One WebSocket client with a swappable per-frame handler (no promise per frame on the hot path). */
+class Client {
+  onFrame: (data: Buffer) => void = () => undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: WebSocket.RawData) => {
+      this.onFrame(rawBuffer(data));
+    });
+  }
+
+  static open(url: string): Promise<Client> {
+    return withLimit(
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(url, { perMessageDeflate: false });
+        ws.once('open', () => {
+          resolve(new Client(ws));
+        });
+        ws.once('error', reject);
+      }),
+      `connect ${url}`,
+    );
+  }
+
+  /** Resolves with the first frame (parsed) that `pred` accepts; every frame until then is parsed too. */
+  waitFor(pred: (frame: Json) => boolean, what: string): Promise<Json> {
+    return withLimit(
+      new Promise((resolve, reject) => {
+        this.onFrame = (data) => {
+          const frame = JSON.parse(data.toString('utf8')) as Json;
+          if (frame.type === 'error') {
+            this.onFrame = () => undefined;
+            reject(new Error(`${what}: server error ${JSON.stringify(frame.error)}`));
+            return;
+          }
+          if (!pred(frame)) return;
+          this.onFrame = () => undefined;
+          resolve(frame);
+        };
+      }),
+      what,
+    );
+  }
+
+  async request(command: CommandInput & { id: string }): Promise<Json> {
+    const answer = this.waitFor((f) => f.type === 'result' && f.id === command.id, command.type);
+    this.ws.send(JSON.stringify(command));
+    return (await answer).result as Json;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) {
+        resolve();
+        return;
+      }
+      this.ws.once('close', () => {
+        resolve();
+      });
+      this.ws.close();
+    });
+  }
+}
+
+/** hello + session.create + session.subscribe; returns the session id. */
+async function openParleySession(client: Client, token: string): Promise<string> {
+  await client.request({ type: 'hello', id: 'hello', protocol: PROTOCOL_VERSION, token });
+  const session = await client.request({ type: 'session.create', id: 'create' });
+  const sessionId = String(session.session_id);
+  await client.request({ type: 'session.subscribe', id: 'subscribe', session_id: sessionId });
+  return sessionId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly samples: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+function latency(values: readonly number[]): Latency {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, samples: values.length };
+}
+
+interface Throughput {
+  readonly events: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly dropped: number;
+}
+
+const eventsPerSecond = (t: Throughput): number => t.events / t.seconds;
+const mbPerSecond = (t: Throughput): number => t.bytes / t.seconds / (1024 * 1024);
+
+function medianBy<T>(items: readonly T[], key: (t: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  if (mid === undefined) throw new Error('no measurements');
+  return mid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. ACK round trip
+
+/** One timed exchange; returns milliseconds. */
+type Sampler = (i: number) => Promise<number>;
+
+async function parleyAckSampler(
+  client: Client,
+  token: string,
+): Promise<{ sample: Sampler; frameBytes: number }> {
+  const sessionId = await openParleySession(client, token);
+  const frameOf = (i: number): string =>
+    JSON.stringify({
+      type: 'turn.start',
+      id: `a${i}`,
+      session_id: sessionId,
+      text: ACK_TEXT,
+    } satisfies CommandInput);
+  const sample: Sampler = async (i) => {
+    const start = frameOf(i);
+    const ack = client.waitFor((f) => f.type === 'turn_accepted', 'turn_accepted');
+    const t0 = performance.now();
+    client.ws.send(start);
+    const accepted = await ack;
+    const elapsed = performance.now() - t0;
+    // End the turn before the next sample: cancel it and wait for the cancel's result, the last frame of
+    // the exchange (turn_accepted, result, turn_cancelled, result).
+    await client.request({
+      type: 'turn.cancel',
+      id: `c${i}`,
+      session_id: sessionId,
+      turn_id: String(accepted.turn_id),
+    });
+    return elapsed;
+  };
+  return { sample, frameBytes: Buffer.byteLength(frameOf(ACK_WARMUP + ACK_SAMPLES)) };
+}
+
+function bareEchoSampler(client: Client, frameBytes: number): { sample: Sampler; frameBytes: number } {
+  // A JSON frame of exactly the turn.start frame's size; the client parses the echo like any frame.
+  const frameOf = (i: number): string => {
+    const base = JSON.stringify({ type: 'echo', id: `e${i}`, pad: '' });
+    return JSON.stringify({
+      type: 'echo',
+      id: `e${i}`,
+      pad: 'x'.repeat(Math.max(0, frameBytes - base.length)),
+    });
+  };
+  const sample: Sampler = async (i) => {
+    const frame = frameOf(i);
+    const echoed = client.waitFor(() => true, 'echo');
+    const t0 = performance.now();
+    client.ws.send(frame);
+    await echoed;
+    return performance.now() - t0;
+  };
+  return { sample, frameBytes: Buffer.byteLength(frameOf(ACK_WARMUP + ACK_SAMPLES)) };
+}
+
+interface AckResult {
+  readonly parley: Latency;
+  readonly bare: Latency;
+  readonly parleyFrameBytes: number;
+  readonly bareFrameBytes: number;
+}
+
+/** Both servers run side by side; samples alternate in blocks so drift on the machine hits both alike. */
+async function ackRoundTrip(): Promise<AckResult> {
+  const [parleyServer, bareServer] = await Promise.all([startChild('parley-ack'), startChild('bare-echo')]);
+  const clients: Client[] = [];
+  try {
+    const parleyClient = await Client.open(parleyServer.url);
+    clients.push(parleyClient);
+    const bareClient = await Client.open(bareServer.url);
+    clients.push(bareClient);
+    const parley = await parleyAckSampler(parleyClient, parleyServer.token);
+    const bare = bareEchoSampler(bareClient, parley.frameBytes);
+    for (let i = 0; i < ACK_WARMUP; i++) {
+      await parley.sample(i);
+      await bare.sample(i);
+    }
+    const parleyTimes: number[] = [];
+    const bareTimes: number[] = [];
+    for (let i = ACK_WARMUP; i < ACK_WARMUP + ACK_SAMPLES; i += ACK_BLOCK) {
+      const end = Math.min(i + ACK_BLOCK, ACK_WARMUP + ACK_SAMPLES);
+      for (let j = i; j < end; j++) parleyTimes.push(await parley.sample(j));
+      for (let j = i; j < end; j++) bareTimes.push(await bare.sample(j));
+    }
+    return {
+      parley: latency(parleyTimes),
+      bare: latency(bareTimes),
+      parleyFrameBytes: parley.frameBytes,
+      bareFrameBytes: bare.frameBytes,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([parleyServer.stop(), bareServer.stop()]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. token_delta throughput
+
+/** Counts token_delta frames until turn_final; keeps their text when `capture` is given. */
+async function parleyStreamRound(
+  client: Client,
+  sessionId: string,
+  tokens: number,
+  capture?: string[],
+): Promise<Throughput> {
+  let events = 0;
+  let bytes = 0;
+  let dropped = 0;
+  let t1 = 0;
+  const done = withLimit(
+    new Promise<void>((resolve, reject) => {
+      client.onFrame = (data) => {
+        if (data.includes(TOKEN_DELTA_MARK)) {
+          events++;
+          bytes += data.length;
+          capture?.push(data.toString('utf8'));
+          return;
+        }
+        const frame = JSON.parse(data.toString('utf8')) as Json;
+        if (frame.type === 'error') reject(new Error(`stream: server error ${JSON.stringify(frame.error)}`));
+        else if (data.includes(OVERFLOW_MARK)) dropped += Number((frame.payload as Json).dropped);
+        else if (frame.type === 'turn_final') t1 = performance.now();
+        else if (
+          frame.type === 'commit_succeeded' ||
+          frame.type === 'commit_failed' ||
+          frame.type === 'turn_failed'
+        )
+          resolve();
+      };
+    }),
+    `stream of ${tokens} tokens`,
+  );
+  const t0 = performance.now();
+  client.ws.send(
+    JSON.stringify({ type: 'turn.start', id: `s${tokens}`, session_id: sessionId, text: `tokens:${tokens}` }),
+  );
+  await done;
+  client.onFrame = () => undefined;
+  if (t1 === 0) throw new Error('stream ended without turn_final');
+  return { events, bytes, seconds: (t1 - t0) / 1000, dropped };
+}
+
+async function bareStreamRound(client: Client, count: number): Promise<Throughput> {
+  let events = 0;
+  let bytes = 0;
+  let t1 = 0;
+  const done = withLimit(
+    new Promise<void>((resolve) => {
+      client.onFrame = (data) => {
+        if (data.includes(TOKEN_DELTA_MARK)) {
+          events++;
+          bytes += data.length;
+        }
+        if (events === count) {
+          t1 = performance.now();
+          resolve();
+        }
+      };
+    }),
+    `bare stream of ${count} frames`,
+  );
+  const t0 = performance.now();
+  client.ws.send('{"type":"go"}');
+  await done;
+  client.onFrame = () => undefined;
+  return { events, bytes, seconds: (t1 - t0) / 1000, dropped: 0 };
+}
+
+interface StreamResult {
+  readonly parley: Throughput[];
+  readonly bare: Throughput[];
+  readonly frames: number;
+  readonly meanFrameBytes: number;
+}
+
+/**
+ * A warm-up turn, then one turn whose token_delta frames are captured for the baseline, then Parley and
+ * bare rounds alternating (both servers run side by side).
+ */
+async function tokenThroughput(): Promise<StreamResult> {
+  const [parleyServer, bareServer] = await Promise.all([
+    startChild('parley-stream'),
+    startChild('bare-stream'),
+  ]);
+  const clients: Client[] = [];
+  try {
+    const parleyClient = await Client.open(parleyServer.url);
+    clients.push(parleyClient);
+    const bareClient = await Client.open(bareServer.url);
+    clients.push(bareClient);
+    const sessionId = await openParleySession(parleyClient, parleyServer.token);
+    await parleyStreamRound(parleyClient, sessionId, STREAM_WARMUP_TOKENS);
+    const frames: string[] = [];
+    await parleyStreamRound(parleyClient, sessionId, STREAM_TOKENS, frames);
+    if (frames.length === 0) throw new Error('no token_delta frames captured');
+    bareServer.send({ type: 'frames', frames });
+    await bareServer.next('frames-loaded');
+    await bareStreamRound(bareClient, frames.length);
+    const parley: Throughput[] = [];
+    const bare: Throughput[] = [];
+    for (let r = 0; r < STREAM_ROUNDS; r++) {
+      parley.push(await parleyStreamRound(parleyClient, sessionId, STREAM_TOKENS));
+      bare.push(await bareStreamRound(bareClient, frames.length));
+    }
+    const meanFrameBytes = frames.reduce((n, f) => n + Buffer.byteLength(f), 0) / frames.length;
+    return { parley, bare, frames: frames.length, meanFrameBytes };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([parleyServer.stop(), bareServer.stop()]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const us = (msValue: number): string => `${(msValue * 1000).toFixed(1)} µs`;
+const num = (v: number): string => Math.round(v).toLocaleString('en-US');
+const ratio = (v: number): string => `${v.toFixed(2)}x`;
+
+function line(label: string, value: string): void {
+  process.stdout.write(`  ${label.padEnd(34)} ${value}\n`);
+}
+
+async function main(): Promise<void> {
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: did not finish within ${RUN_LIMIT_MS} ms; stopping\n`);
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  }, RUN_LIMIT_MS);
+  watchdog.unref();
+
+  const cpus = os.cpus();
+  process.stdout.write(
+    'Parley benchmarks' + (quick ? ' (--quick: small counts, figures are rough)' : '') + '\n',
+  );
+  line('node', process.version);
+  line('platform', `${process.platform} ${os.release()} ${process.arch}`);
+  line('cpus', `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`);
+  line('memory', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`);
+  line('arrangement', 'server in a forked child process, this process is the client, 127.0.0.1');
+
+  process.stdout.write(
+    `\n1. ACK round trip (${ACK_SAMPLES} samples each after ${ACK_WARMUP} warm-up, alternating in blocks of ${ACK_BLOCK})\n`,
+  );
+  const ack = await ackRoundTrip();
+  line('frame size', `${ack.parleyFrameBytes} B turn.start / ${ack.bareFrameBytes} B echo`);
+  line(
+    'Parley turn.start → turn_accepted',
+    `p50 ${us(ack.parley.p50)}  p99 ${us(ack.parley.p99)}  mean ${us(ack.parley.mean)}`,
+  );
+  line('bare ws echo', `p50 ${us(ack.bare.p50)}  p99 ${us(ack.bare.p99)}  mean ${us(ack.bare.mean)}`);
+  const ackP50 = ack.parley.p50 / ack.bare.p50;
+  const ackP99 = ack.parley.p99 / ack.bare.p99;
+  line('ratio Parley / bare', `p50 ${ratio(ackP50)}  p99 ${ratio(ackP99)}`);
+
+  process.stdout.write(
+    `\n2. token_delta throughput to one client (${STREAM_TOKENS} tokens per turn, median of ${STREAM_ROUNDS} alternating rounds)\n`,
+  );
+  const stream = await tokenThroughput();
+  const p = medianBy(stream.parley, eventsPerSecond);
+  const b = medianBy(stream.bare, eventsPerSecond);
+  line('frames', `${stream.frames} real token_delta frames, mean ${stream.meanFrameBytes.toFixed(0)} B`);
+  line(
+    'Parley (scripted, tokenIntervalMs 0)',
+    `${num(eventsPerSecond(p))} events/s  ${mbPerSecond(p).toFixed(2)} MB/s`,
+  );
+  line('  rounds (events/s)', stream.parley.map((r) => num(eventsPerSecond(r))).join(', '));
+  const droppedTotal = stream.parley.reduce((n, r) => n + r.dropped, 0);
+  line('  dropped (drop_telemetry)', `${droppedTotal} in ${STREAM_ROUNDS} rounds`);
+  line('bare ws, same frames', `${num(eventsPerSecond(b))} events/s  ${mbPerSecond(b).toFixed(2)} MB/s`);
+  line('  rounds (events/s)', stream.bare.map((r) => num(eventsPerSecond(r))).join(', '));
+  const tput = eventsPerSecond(p) / eventsPerSecond(b);
+  line('ratio Parley / bare', ratio(tput));
+
+  process.stdout.write('\nGoals (reported, not enforced)\n');
+  const ackMet = ackP50 <= GOAL_ACK_RATIO;
+  const tputMet = tput >= GOAL_THROUGHPUT_RATIO;
+  line(`ACK p50 <= ${GOAL_ACK_RATIO}x bare echo`, `${ratio(ackP50)}  ${ackMet ? 'MET' : 'MISSED'}`);
+  line(`throughput >= ${GOAL_THROUGHPUT_RATIO}x bare ws`, `${ratio(tput)}  ${tputMet ? 'MET' : 'MISSED'}`);
+}
+
+const serveAt = process.argv.indexOf('--serve');
+if (serveAt >= 0) {
+  serve(process.argv[serveAt + 1] as ServerMode | undefined).catch((err: unknown) => {
+    process.stderr.write(
+      `bench server failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+} else {
+  main()
+    .catch((err: unknown) => {
+      process.stderr.write(
+        `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      for (const child of children) child.kill('SIGKILL');
+    });
+}

@@ -1,0 +1,358 @@
+/**
+ * Generates docs/protocol.schema.json (JSON Schema draft 2020-12) from the zod schemas in src/shared,
+ * with zod 4's own `z.toJSONSchema`. The zod schemas stay the source of truth; this file is derived.
+ *
+ *   npx tsx scripts/gen-schema.ts           write docs/protocol.schema.json
+ *   npx tsx scripts/gen-schema.ts --check   exit 1 if the committed file differs from a fresh generation
+ *
+ * Output is deterministic: `$defs` sorted by name, schema keywords in one fixed order, object
+ * `properties` in declaration order (the order of the zod source), two-space indent, trailing newline.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import {
+  Command,
+  ControlFrame,
+  ErrorFrame,
+  HelloCommand,
+  HelloResult,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ResultFrame,
+  ServerFrame,
+  SessionCreateCommand,
+  SessionListCommand,
+  SessionListResult,
+  SessionSubscribeCommand,
+  SessionSubscribeResult,
+  SessionSummary,
+  SessionUnsubscribeCommand,
+  SessionUnsubscribeResult,
+  SubscriptionEndedFrame,
+  TurnCancelCommand,
+  TurnCancelResult,
+  TurnStartCommand,
+  TurnStartResult,
+} from '../src/shared/commands';
+import {
+  CancelReason,
+  ENVELOPE_VERSION,
+  EventEnvelope,
+  ModelRef,
+  OverflowPolicy,
+  PAYLOAD_SCHEMAS,
+  RejectReason,
+  type EmittedEventType,
+} from '../src/shared/protocol';
+
+export const SCHEMA_FILE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'docs',
+  'protocol.schema.json',
+);
+
+type JsonSchema = Record<string, unknown>;
+
+interface DefMeta {
+  id: string;
+  description: string;
+}
+
+/** `token_delta` → `TokenDelta`. */
+function pascal(snake: string): string {
+  return snake
+    .split(/[_.]/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}
+
+/** Names of the per-type definitions, so documents and generated clients can point at one event type. */
+export function eventDefName(type: EmittedEventType): string {
+  return `${pascal(type)}Event`;
+}
+export function payloadDefName(type: EmittedEventType): string {
+  return `${pascal(type)}Payload`;
+}
+
+/**
+ * Every schema that becomes a named `$defs` entry. zod replaces each occurrence of a registered
+ * schema with a `$ref`, so registering the parts (payloads, commands, frames) keeps the unions readable.
+ */
+function definitions(): [z.ZodType, DefMeta][] {
+  const defs: [z.ZodType, DefMeta][] = [
+    [
+      EventEnvelope,
+      {
+        id: 'EventEnvelope',
+        description: `Envelope version ${ENVELOPE_VERSION}: every event the runtime emits, discriminated by \`type\`.`,
+      },
+    ],
+    [Command, { id: 'Command', description: 'Every command a client sends, discriminated by `type`.' }],
+    [
+      ControlFrame,
+      {
+        id: 'ControlFrame',
+        description: 'Server frames that are not events: `result`, `error` and `subscription.ended`.',
+      },
+    ],
+    [
+      ServerFrame,
+      {
+        id: 'ServerFrame',
+        description:
+          'Any frame the server sends: a control frame or an event envelope. Event types never contain a dot.',
+      },
+    ],
+    [
+      ResultFrame,
+      {
+        id: 'ResultFrame',
+        description: "Answers a command; `result` has the shape of the command's *Result definition.",
+      },
+    ],
+    [
+      ErrorFrame,
+      {
+        id: 'ErrorFrame',
+        description: 'Refuses a command, or reports a frame that could not be read (`id` null).',
+      },
+    ],
+    [
+      SubscriptionEndedFrame,
+      {
+        id: 'SubscriptionEndedFrame',
+        description: 'A subscription ended on its own (overflow). Resubscribe from `last_seq + 1`.',
+      },
+    ],
+    [
+      ProtocolError,
+      { id: 'ProtocolError', description: 'A machine-readable error: stable `code`, human `message`.' },
+    ],
+    [ProtocolError.shape.code, { id: 'ErrorCode', description: 'Every error code of the protocol.' }],
+    [ModelRef, { id: 'ModelRef', description: 'Names a model: backend kind and model id within it.' }],
+    [
+      OverflowPolicy,
+      { id: 'OverflowPolicy', description: 'What a subscription does when its client cannot keep up.' },
+    ],
+    [
+      RejectReason,
+      { id: 'RejectReason', description: 'Why `turn.start` was answered with `turn_rejected`.' },
+    ],
+    [CancelReason, { id: 'CancelReason', description: 'Why a turn was cancelled.' }],
+    [HelloCommand, { id: 'HelloCommand', description: 'First command of every connection.' }],
+    [SessionCreateCommand, { id: 'SessionCreateCommand', description: 'Creates a session with an NPC.' }],
+    [SessionListCommand, { id: 'SessionListCommand', description: 'Lists the sessions of this runtime.' }],
+    [
+      SessionSubscribeCommand,
+      { id: 'SessionSubscribeCommand', description: "Subscribes to a session's events." },
+    ],
+    [
+      SessionUnsubscribeCommand,
+      { id: 'SessionUnsubscribeCommand', description: 'Ends this client’s subscription.' },
+    ],
+    [TurnStartCommand, { id: 'TurnStartCommand', description: 'Starts a turn: the player says a line.' }],
+    [TurnCancelCommand, { id: 'TurnCancelCommand', description: 'Cancels the active turn.' }],
+    [HelloResult, { id: 'HelloResult', description: 'Result of `hello`.' }],
+    [
+      SessionSummary,
+      {
+        id: 'SessionSummary',
+        description: 'One session. Also the result of `session.create` (SessionCreateResult).',
+      },
+    ],
+    [SessionListResult, { id: 'SessionListResult', description: 'Result of `session.list`.' }],
+    [SessionSubscribeResult, { id: 'SessionSubscribeResult', description: 'Result of `session.subscribe`.' }],
+    [
+      SessionUnsubscribeResult,
+      { id: 'SessionUnsubscribeResult', description: 'Result of `session.unsubscribe`.' },
+    ],
+    [TurnStartResult, { id: 'TurnStartResult', description: 'Result of `turn.start`.' }],
+    [TurnCancelResult, { id: 'TurnCancelResult', description: 'Result of `turn.cancel`.' }],
+  ];
+  for (const variant of EventEnvelope.options) {
+    const type = variant.shape.type.value;
+    defs.push([
+      variant,
+      { id: eventDefName(type), description: `A \`${type}\` event (${variant.shape.class.value}).` },
+    ]);
+    defs.push([PAYLOAD_SCHEMAS[type], { id: payloadDefName(type), description: `Payload of \`${type}\`.` }]);
+  }
+  return defs;
+}
+
+/** Keyword order of the output; keywords not listed follow, sorted. */
+const KEYWORD_ORDER = [
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  '$ref',
+  'type',
+  'const',
+  'enum',
+  'default',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'exclusiveMinimum',
+  'maximum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'properties',
+  'required',
+  'propertyNames',
+  'patternProperties',
+  'additionalProperties',
+  'prefixItems',
+  'items',
+  'minItems',
+  'maxItems',
+  'oneOf',
+  'anyOf',
+  'allOf',
+  'not',
+  '$defs',
+];
+const keywordRank = new Map(KEYWORD_ORDER.map((k, i) => [k, i]));
+
+/** Keywords whose value is one subschema; those whose value is an array of subschemas; name → subschema maps. */
+const SUBSCHEMA = new Set(['additionalProperties', 'propertyNames', 'items', 'not']);
+const SUBSCHEMA_ARRAY = new Set(['oneOf', 'anyOf', 'allOf', 'prefixItems']);
+const SUBSCHEMA_MAP = new Set(['properties', 'patternProperties', '$defs']);
+
+function isRecord(value: unknown): value is JsonSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function compareKeywords(a: string, b: string): number {
+  const ra = keywordRank.get(a) ?? KEYWORD_ORDER.length;
+  const rb = keywordRank.get(b) ?? KEYWORD_ORDER.length;
+  return ra !== rb ? ra - rb : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rebuilds a schema with keywords in the fixed order. Data (`const`, `enum`, `default`) is left as is. */
+function ordered(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const key of Object.keys(schema).sort(compareKeywords)) {
+    const value = schema[key];
+    if (SUBSCHEMA.has(key) && isRecord(value)) out[key] = ordered(value);
+    else if (SUBSCHEMA_ARRAY.has(key) && Array.isArray(value))
+      out[key] = value.map((v: unknown) => (isRecord(v) ? ordered(v) : v));
+    else if (SUBSCHEMA_MAP.has(key) && isRecord(value)) {
+      // Property order is meaningful (it follows the zod source); only $defs is sorted by name.
+      const names = key === '$defs' ? Object.keys(value).sort() : Object.keys(value);
+      const map: JsonSchema = {};
+      for (const name of names) {
+        const sub = value[name];
+        map[name] = isRecord(sub) ? ordered(sub) : sub;
+      }
+      out[key] = map;
+    } else out[key] = value;
+  }
+  return out;
+}
+
+function convert(io: 'input' | 'output'): Record<string, JsonSchema> {
+  const registry = z.registry<DefMeta>();
+  for (const [schema, meta] of definitions()) registry.add(schema, meta);
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'throw',
+    metadata: registry,
+    uri: (id) => `#/$defs/${id}`,
+  });
+  const defs: Record<string, JsonSchema> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    // Each registry entry comes out as a standalone document; inside one document they are plain $defs.
+    const { $schema: _schema, $id: _id, ...rest } = schema as JsonSchema;
+    defs[id] = rest;
+  }
+  return defs;
+}
+
+/** Definitions of what clients send; every other definition describes what the server sends. */
+const isClientDef = (id: string): boolean => id === 'Command' || id.endsWith('Command');
+
+/** Drops `additionalProperties: false`, which zod adds to every object in `output` mode. */
+function open(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(open);
+  if (!isRecord(value)) return value;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(value))
+    if (!(k === 'additionalProperties' && v === false)) out[k] = open(v);
+  return out;
+}
+
+/**
+ * Builds the whole schema document. Pure: the same zod schemas give the same object.
+ *
+ * Everything is converted with zod's `input` view: commands as clients may send them (`from_seq` and
+ * `overflow_policy` optional, because they have defaults), and objects open (unknown properties
+ * allowed). Open objects are deliberate for server frames too: a v1 client must accept fields added
+ * later. Apart from closing objects, server frames must look the same in the `output` view (no
+ * defaults or transforms); if that changes, fail rather than describe them by their input shape.
+ */
+export function buildProtocolSchema(): JsonSchema {
+  const defs = convert('input');
+  const asSent = convert('output');
+  for (const [id, def] of Object.entries(defs))
+    if (!isClientDef(id) && JSON.stringify(def) !== JSON.stringify(open(asSent[id])))
+      throw new Error(`${id} differs between zod input and output: describe server frames with io 'output'`);
+  return ordered({
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://parley.invalid/protocol/v1/protocol.schema.json',
+    $comment:
+      'Generated by scripts/gen-schema.ts from src/shared/*.ts. Do not edit: run `npm run gen:schema`.',
+    title: `Parley WebSocket protocol ${PROTOCOL_VERSION} (envelope v${ENVELOPE_VERSION})`,
+    description:
+      'Frames on ws://127.0.0.1:PORT/v1/stream. Clients send `Command`; the server sends `ServerFrame` ' +
+      '(`ControlFrame` or `EventEnvelope`). See docs/protocol.md.',
+    anyOf: [{ $ref: '#/$defs/Command' }, { $ref: '#/$defs/ServerFrame' }],
+    $defs: defs,
+  });
+}
+
+export function renderProtocolSchema(): string {
+  return `${JSON.stringify(buildProtocolSchema(), null, 2)}\n`;
+}
+
+function main(argv: readonly string[]): number {
+  const check = argv.includes('--check');
+  const unknown = argv.filter((a) => a !== '--check');
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `gen-schema: unknown argument(s) ${unknown.join(' ')}\nUsage: tsx scripts/gen-schema.ts [--check]\n`,
+    );
+    return 2;
+  }
+  const text = renderProtocolSchema();
+  const shown = relative(process.cwd(), SCHEMA_FILE) || SCHEMA_FILE;
+  if (check) {
+    const committed = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, 'utf8') : undefined;
+    if (committed === text) {
+      process.stdout.write(`${shown} is up to date.\n`);
+      return 0;
+    }
+    process.stderr.write(
+      committed === undefined
+        ? `${shown} is missing. Run \`npm run gen:schema\` and commit the result.\n`
+        : `${shown} is out of date with the zod schemas in src/shared. ` +
+            'Run `npm run gen:schema` and commit the result.\n',
+    );
+    return 1;
+  }
+  writeFileSync(SCHEMA_FILE, text);
+  process.stdout.write(`wrote ${shown}\n`);
+  return 0;
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href)
+  process.exitCode = main(process.argv.slice(2));
