@@ -2,7 +2,7 @@ import { ProtocolError, SubscriptionEndedFrame, type ResultOf } from '../../../s
 import { EventEnvelope } from '../../../shared/protocol';
 import type { IpcReply } from '../../../shared/ipc';
 import { IPC_FUNCTION, type ParleyPreloadApi } from './ipc-api';
-import { Listeners } from './listeners';
+import { BridgeEmitter } from './listeners';
 import {
   BridgeError,
   type Bridge,
@@ -21,11 +21,8 @@ const CONNECTED: BridgeStatus = { state: 'connected', error: null };
  * frames: the preload is trusted code, but the contract is the contract.
  */
 export class IpcBridge implements Bridge {
-  private readonly eventListeners = new Listeners<EventEnvelope>();
-  private readonly endedListeners = new Listeners<SubscriptionEndedFrame>();
-  private readonly statusListeners = new Listeners<BridgeStatus>();
+  private readonly emitter = new BridgeEmitter(CONNECTED);
   private readonly detach: Unsubscribe[];
-  private status: BridgeStatus = CONNECTED;
 
   constructor(
     private readonly api: ParleyPreloadApi,
@@ -36,19 +33,19 @@ export class IpcBridge implements Bridge {
     this.detach = [
       api.onEvent((event) => {
         const parsed = EventEnvelope.safeParse(event);
-        if (parsed.success) this.eventListeners.emit(parsed.data);
+        if (parsed.success) this.emitter.emitEvent(parsed.data);
         else this.onInvalid('event not in the contract', event);
       }),
       api.onSubscriptionEnded((frame) => {
         const parsed = SubscriptionEndedFrame.safeParse(frame);
-        if (parsed.success) this.endedListeners.emit(parsed.data);
+        if (parsed.success) this.emitter.emitEnded(parsed.data);
         else this.onInvalid('subscription.ended not in the contract', frame);
       }),
     ];
   }
 
   async request<T extends BridgeCommandType>(command: BridgeCommand<T>): Promise<ResultOf<T>> {
-    if (this.status.state === 'closed') throw new BridgeError('disposed', 'The bridge was disposed');
+    if (this.emitter.status.state === 'closed') throw new BridgeError('disposed', 'The bridge was disposed');
     const { type, ...args } = command;
     // The generic-per-channel signature cannot be expressed by indexing; every channel takes its command minus type.
     const invoke = this.api[IPC_FUNCTION[type]] as (
@@ -67,26 +64,21 @@ export class IpcBridge implements Bridge {
   }
 
   onEvent(listener: (event: EventEnvelope) => void): Unsubscribe {
-    return this.eventListeners.add(listener);
+    return this.emitter.onEvent(listener);
   }
 
   onSubscriptionEnded(listener: (frame: SubscriptionEndedFrame) => void): Unsubscribe {
-    return this.endedListeners.add(listener);
+    return this.emitter.onSubscriptionEnded(listener);
   }
 
   onStatus(listener: (status: BridgeStatus) => void): Unsubscribe {
-    const unsubscribe = this.statusListeners.add(listener);
-    listener(this.status);
-    return unsubscribe;
+    return this.emitter.onStatus(listener);
   }
 
   dispose(): void {
-    if (this.status.state === 'closed') return;
+    if (this.emitter.status.state === 'closed') return;
     for (const detach of this.detach) detach();
-    this.status = { state: 'closed', error: null };
-    this.statusListeners.emit(this.status);
-    this.eventListeners.clear();
-    this.endedListeners.clear();
-    this.statusListeners.clear();
+    this.emitter.setStatus({ state: 'closed', error: null });
+    this.emitter.clear();
   }
 }

@@ -9,7 +9,7 @@ import {
   type SubscriptionEndedFrame,
 } from '../../../shared/commands';
 import type { EventEnvelope, OverflowPolicy } from '../../../shared/protocol';
-import { Listeners } from './listeners';
+import { BridgeEmitter } from './listeners';
 import {
   browserSocketFactory,
   timerDelay,
@@ -82,11 +82,7 @@ export class WsBridge implements Bridge {
   private readonly reconnectMaxMs: number;
   private readonly onInvalidFrame: (reason: string, data: string) => void;
 
-  private readonly eventListeners = new Listeners<EventEnvelope>();
-  private readonly endedListeners = new Listeners<SubscriptionEndedFrame>();
-  private readonly statusListeners = new Listeners<BridgeStatus>();
-
-  private status: BridgeStatus = { state: 'connecting', error: null };
+  private readonly emitter = new BridgeEmitter({ state: 'connecting', error: null });
   /** Identity of the current connection attempt; callbacks from older sockets are ignored. */
   private connection: object | null = null;
   private socket: MinimalSocket | null = null;
@@ -125,22 +121,23 @@ export class WsBridge implements Bridge {
       });
 
     if (this.token === null || this.token === '') {
-      this.status = {
+      // No listener can be registered yet, so this only records the status.
+      this.emitter.setStatus({
         state: 'closed',
         error: {
           code: 'unauthorized',
           message: 'No access token. Open the address printed by the server (it ends with #token=…).',
         },
-      };
+      });
     } else {
       this.connect();
     }
   }
 
   request<T extends BridgeCommandType>(command: BridgeCommand<T>): Promise<ResultOf<T>> {
-    const state = this.status.state;
+    const state = this.emitter.status.state;
     if (state === 'closed' || state === 'reconnecting') {
-      const why = this.status.error?.message;
+      const why = this.emitter.status.error?.message;
       return Promise.reject(
         new BridgeError(
           'not_connected',
@@ -173,30 +170,28 @@ export class WsBridge implements Bridge {
   }
 
   onEvent(listener: (event: EventEnvelope) => void): Unsubscribe {
-    return this.eventListeners.add(listener);
+    return this.emitter.onEvent(listener);
   }
 
   onSubscriptionEnded(listener: (frame: SubscriptionEndedFrame) => void): Unsubscribe {
-    return this.endedListeners.add(listener);
+    return this.emitter.onSubscriptionEnded(listener);
   }
 
   onStatus(listener: (status: BridgeStatus) => void): Unsubscribe {
-    const unsubscribe = this.statusListeners.add(listener);
-    listener(this.status);
-    return unsubscribe;
+    return this.emitter.onStatus(listener);
   }
 
   dispose(): void {
-    if (this.status.state === 'closed' && this.connection === null && this.cancelRetry === null) {
-      this.clearListeners();
+    if (this.emitter.status.state === 'closed' && this.connection === null && this.cancelRetry === null) {
+      this.emitter.clear();
       return;
     }
     this.cancelRetry?.();
     this.cancelRetry = null;
     this.dropConnection(1000, 'client disposed');
     this.rejectAll(new BridgeError('disposed', 'The bridge was disposed'));
-    this.setStatus({ state: 'closed', error: null });
-    this.clearListeners();
+    this.emitter.setStatus({ state: 'closed', error: null });
+    this.emitter.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -208,7 +203,7 @@ export class WsBridge implements Bridge {
     const connection = {};
     this.connection = connection;
     this.handshaken = false;
-    this.setStatus({ state: 'connecting', error: this.status.error });
+    this.emitter.setStatus({ state: 'connecting', error: this.emitter.status.error });
     const current = (): boolean => this.connection === connection;
     try {
       this.socket = this.createSocket(this.url, {
@@ -239,7 +234,7 @@ export class WsBridge implements Bridge {
   private handshakeDone(): void {
     this.handshaken = true;
     this.failedAttempts = 0;
-    this.setStatus({ state: 'connected', error: null });
+    this.emitter.setStatus({ state: 'connected', error: null });
     // Restore subscriptions before anything queued, so a queued command sees the same world as
     // before the drop.
     for (const [sessionId, policy] of this.subscriptions) this.resume(sessionId, policy);
@@ -261,7 +256,7 @@ export class WsBridge implements Bridge {
         if (!(error instanceof BridgeError) || error.code === 'connection_lost' || error.code === 'disposed')
           return;
         // The subscription cannot continue (e.g. `resume_gap`): tell the owner, as the server would.
-        this.endedListeners.emit({
+        this.emitter.emitEnded({
           type: 'subscription.ended',
           session_id: sessionId,
           last_seq: fromSeq - 1,
@@ -274,10 +269,10 @@ export class WsBridge implements Bridge {
   private connectionLost(message: string): void {
     this.dropConnection();
     this.rejectAll(new BridgeError('connection_lost', message));
-    if (this.status.state === 'closed') return;
+    if (this.emitter.status.state === 'closed') return;
     const delayMs = Math.min(this.reconnectMaxMs, this.reconnectInitialMs * 2 ** this.failedAttempts);
     this.failedAttempts++;
-    this.setStatus({ state: 'reconnecting', error: { code: 'connection_lost', message } });
+    this.emitter.setStatus({ state: 'reconnecting', error: { code: 'connection_lost', message } });
     this.cancelRetry = this.delay(() => {
       this.connect();
     }, delayMs);
@@ -286,7 +281,7 @@ export class WsBridge implements Bridge {
   private refused(error: BridgeErrorInfo): void {
     this.dropConnection(1000, 'handshake refused');
     this.rejectAll(new BridgeError(error.code, error.message));
-    this.setStatus({ state: 'closed', error });
+    this.emitter.setStatus({ state: 'closed', error });
   }
 
   private dropConnection(code?: number, reason?: string): void {
@@ -352,14 +347,14 @@ export class WsBridge implements Bridge {
         return;
       case 'subscription.ended':
         this.subscriptions.delete(frame.session_id);
-        this.endedListeners.emit(frame);
+        this.emitter.emitEnded(frame);
         return;
       default:
         this.resumeFrom.set(
           frame.session_id,
           Math.max(this.resumeFrom.get(frame.session_id) ?? 1, frame.seq + 1),
         );
-        this.eventListeners.emit(frame);
+        this.emitter.emitEvent(frame);
     }
   }
 
@@ -420,17 +415,6 @@ export class WsBridge implements Bridge {
     if (command.type === 'session.subscribe' && error.code !== 'connection_lost') {
       this.subscriptions.delete(command.session_id);
     }
-  }
-
-  private setStatus(status: BridgeStatus): void {
-    this.status = status;
-    this.statusListeners.emit(status);
-  }
-
-  private clearListeners(): void {
-    this.eventListeners.clear();
-    this.endedListeners.clear();
-    this.statusListeners.clear();
   }
 }
 

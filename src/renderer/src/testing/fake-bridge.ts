@@ -1,7 +1,7 @@
 /** A scriptable Bridge for controller tests: records commands, answers them with `respond`. */
 import type { ResultOf, SubscriptionEndedFrame } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
-import { Listeners } from '../bridge/listeners';
+import { BridgeEmitter } from '../bridge/listeners';
 import type {
   AnyBridgeCommand,
   Bridge,
@@ -17,10 +17,7 @@ export class FakeBridge implements Bridge {
   respond: (command: AnyBridgeCommand) => unknown = () => {
     throw new Error('no answer scripted');
   };
-  private readonly events = new Listeners<EventEnvelope>();
-  private readonly ended = new Listeners<SubscriptionEndedFrame>();
-  private readonly statuses = new Listeners<BridgeStatus>();
-  private status: BridgeStatus = { state: 'connecting', error: null };
+  private readonly emitter = new BridgeEmitter({ state: 'connecting', error: null });
 
   request<T extends BridgeCommandType>(command: BridgeCommand<T>): Promise<ResultOf<T>> {
     const c = command as AnyBridgeCommand;
@@ -29,17 +26,15 @@ export class FakeBridge implements Bridge {
   }
 
   onEvent(listener: (event: EventEnvelope) => void): Unsubscribe {
-    return this.events.add(listener);
+    return this.emitter.onEvent(listener);
   }
 
   onSubscriptionEnded(listener: (frame: SubscriptionEndedFrame) => void): Unsubscribe {
-    return this.ended.add(listener);
+    return this.emitter.onSubscriptionEnded(listener);
   }
 
   onStatus(listener: (status: BridgeStatus) => void): Unsubscribe {
-    const off = this.statuses.add(listener);
-    listener(this.status);
-    return off;
+    return this.emitter.onStatus(listener);
   }
 
   dispose(): void {
@@ -49,16 +44,15 @@ export class FakeBridge implements Bridge {
   // Test side ---------------------------------------------------------------------------------
 
   emit(...events: EventEnvelope[]): void {
-    for (const e of events) this.events.emit(e);
+    for (const e of events) this.emitter.emitEvent(e);
   }
 
   end(frame: SubscriptionEndedFrame): void {
-    this.ended.emit(frame);
+    this.emitter.emitEnded(frame);
   }
 
   setStatus(status: BridgeStatus): void {
-    this.status = status;
-    this.statuses.emit(status);
+    this.emitter.setStatus(status);
   }
 
   typesSent(): string[] {
