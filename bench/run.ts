@@ -459,15 +459,21 @@ interface AckResult {
   readonly bareFrameBytes: number;
 }
 
+/** One client to each server, recorded in `clients` for closing. */
+async function openPair(clients: Client[], parleyUrl: string, bareUrl: string): Promise<[Client, Client]> {
+  const parley = await Client.open(parleyUrl);
+  clients.push(parley);
+  const bare = await Client.open(bareUrl);
+  clients.push(bare);
+  return [parley, bare];
+}
+
 /** Both servers run side by side; samples alternate in blocks so drift on the machine hits both alike. */
 async function ackRoundTrip(): Promise<AckResult> {
   const [parleyServer, bareServer] = await Promise.all([startChild('parley-ack'), startChild('bare-echo')]);
   const clients: Client[] = [];
   try {
-    const parleyClient = await Client.open(parleyServer.url);
-    clients.push(parleyClient);
-    const bareClient = await Client.open(bareServer.url);
-    clients.push(bareClient);
+    const [parleyClient, bareClient] = await openPair(clients, parleyServer.url, bareServer.url);
     const parley = await parleyAckSampler(parleyClient, parleyServer.token);
     const bare = bareEchoSampler(bareClient, parley.frameBytes);
     for (let i = 0; i < ACK_WARMUP; i++) {
@@ -584,10 +590,7 @@ async function tokenThroughput(): Promise<StreamResult> {
   ]);
   const clients: Client[] = [];
   try {
-    const parleyClient = await Client.open(parleyServer.url);
-    clients.push(parleyClient);
-    const bareClient = await Client.open(bareServer.url);
-    clients.push(bareClient);
+    const [parleyClient, bareClient] = await openPair(clients, parleyServer.url, bareServer.url);
     const sessionId = await openParleySession(parleyClient, parleyServer.token);
     await parleyStreamRound(parleyClient, sessionId, STREAM_WARMUP_TOKENS);
     const frames: string[] = [];

@@ -5,21 +5,8 @@ import { streamViolations } from '../testing/invariants';
 import { SubscriberQueue } from './subscriber-queue';
 
 let seq = 0;
-function token(): EventEnvelope {
-  seq++;
-  return {
-    v: 1,
-    event_id: `s.e${seq}`,
-    seq,
-    session_id: 's',
-    turn_id: null, // the queue ignores turns; null keeps the invariant checker to seq rules
-    timestamp: seq,
-    type: 'token_delta',
-    class: EVENT_CLASS.token_delta,
-    payload: { index: seq, text: 'x' },
-  };
-}
-function authoritative(): EventEnvelope {
+/** The queue ignores turns; a null turn_id keeps the invariant checker to its seq rules. */
+function envelope(event: Pick<EventEnvelope, 'type' | 'class' | 'payload'>): EventEnvelope {
   seq++;
   return {
     v: 1,
@@ -28,11 +15,13 @@ function authoritative(): EventEnvelope {
     session_id: 's',
     turn_id: null,
     timestamp: seq,
-    type: 'session_closed',
-    class: EVENT_CLASS.session_closed,
-    payload: { reason: 'x' },
-  };
+    ...event,
+  } as EventEnvelope;
 }
+const token = (): EventEnvelope =>
+  envelope({ type: 'token_delta', class: EVENT_CLASS.token_delta, payload: { index: seq + 1, text: 'x' } });
+const authoritative = (): EventEnvelope =>
+  envelope({ type: 'session_closed', class: EVENT_CLASS.session_closed, payload: { reason: 'x' } });
 
 /** One operation of a scripted producer/consumer run: push telemetry, push authoritative, or deliver one. */
 type Op = 't' | 'a' | 'd';
