@@ -26,8 +26,8 @@ import { systemClock } from '../src/main/runtime/core/clock';
 import { DEFAULT_SAMPLING, type GenerationRequest } from '../src/main/runtime/models/backend';
 import { SCRIPTED_LINES, ScriptedBackend } from '../src/main/runtime/models/scripted-backend';
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
-import { startServer, STREAM_PATH } from '../src/main/runtime/transport/ws-server';
-import { PROTOCOL_VERSION, type CommandInput } from '../src/shared/commands';
+import { startServer } from '../src/main/runtime/transport/ws-server';
+import { PROTOCOL_VERSION, STREAM_PATH, type CommandInput } from '../src/shared/commands';
 
 const quick = process.argv.includes('--quick');
 const ACK_WARMUP = quick ? 50 : 300;

@@ -1,18 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
-
-const require = createRequire(import.meta.url);
-
-/** Path of the Electron binary if one is installed; the npm package alone does not include it. */
-function electronBinary(): string | undefined {
-  const pkgDir = dirname(require.resolve('electron/package.json'));
-  const pathFile = join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return undefined;
-  const bin = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
-  return existsSync(bin) ? bin : undefined;
-}
+import { electronBinary } from '../scripts/electron-binary.mjs';
 
 const binary = electronBinary();
 

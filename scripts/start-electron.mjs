@@ -1,25 +1,9 @@
 // `npm start`: launches the Electron host, or explains how to run Parley where no Electron binary exists.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { electronBinary } from './electron-binary.mjs';
 
 const require = createRequire(import.meta.url);
-
-function electronBinary() {
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH)
-    return join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
-  let pkgDir;
-  try {
-    pkgDir = dirname(require.resolve('electron/package.json'));
-  } catch {
-    return undefined;
-  }
-  const pathFile = join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return undefined;
-  const bin = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
-  return existsSync(bin) ? bin : undefined;
-}
 
 const bin = electronBinary();
 if (bin === undefined) {

@@ -8,6 +8,9 @@ import { EventEnvelope, OverflowPolicy } from './protocol';
 /** Version a client names in `hello`. Bumped on any incompatible change of commands or envelope. */
 export const PROTOCOL_VERSION = 1 as const;
 
+/** Path of the WebSocket endpoint, on the same origin as the served inspector. */
+export const STREAM_PATH = '/v1/stream';
+
 /** Longest player line a turn accepts (characters). */
 export const MAX_TURN_TEXT = 4_000;
 

@@ -85,11 +85,6 @@ export class ManualClock implements Clock {
     });
   }
 
-  /** Number of pending sleeps. */
-  get pending(): number {
-    return this.timers.size;
-  }
-
   /** Moves time forward by `ms`, firing due timers in deadline order and letting their continuations run. */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;

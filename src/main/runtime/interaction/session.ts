@@ -127,10 +127,6 @@ export class InteractionSession {
     this.publishEvent('session_started', null, { npc_id: npc.id, model: npc.model });
   }
 
-  get currentState(): SessionState['kind'] {
-    return this.state.kind;
-  }
-
   get activeTurnId(): string | null {
     return this.state.kind === 'streaming' || this.state.kind === 'committing' ? this.state.turn.id : null;
   }

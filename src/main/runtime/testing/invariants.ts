@@ -43,13 +43,3 @@ export function streamViolations(events: readonly EventEnvelope[]): string[] {
   }
   return violations;
 }
-
-/** Terminal event type of each turn in the stream, in first-seen order. */
-export function terminalsByTurn(events: readonly EventEnvelope[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const e of events) {
-    if (e.turn_id === null || !isTerminalTurnEvent(e.type)) continue;
-    out.set(e.turn_id, [...(out.get(e.turn_id) ?? []), e.type]);
-  }
-  return out;
-}

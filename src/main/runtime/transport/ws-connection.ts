@@ -145,20 +145,19 @@ export class WsConnection {
     // flush at once, so an ACK or a commit never waits behind coalescing.
     if (event.class === 'telemetry') this.cork();
     const text = encodeEvent(event);
-    if (this.socket.bufferedAmount + text.length < this.options.highWaterBytes) {
-      this.socket.send(text);
-      if (event.class === 'authoritative') this.uncork();
-      return true;
+    const writable = this.socket.bufferedAmount + text.length < this.options.highWaterBytes;
+    if (writable) this.socket.send(text);
+    else {
+      // Saturated: this frame's write callback means everything queued before it has been flushed.
+      this.waitingForDrain = true;
+      this.socket.send(text, () => {
+        if (!this.waitingForDrain || this.closed) return;
+        this.waitingForDrain = false;
+        this.context.writable();
+      });
     }
-    // Saturated: this frame's write callback means everything queued before it has been flushed.
-    this.waitingForDrain = true;
-    this.socket.send(text, () => {
-      if (!this.waitingForDrain || this.closed) return;
-      this.waitingForDrain = false;
-      this.context.writable();
-    });
     if (event.class === 'authoritative') this.uncork();
-    return false;
+    return writable;
   }
 
   private cork(): void {

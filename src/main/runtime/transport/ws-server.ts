@@ -3,10 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { STREAM_PATH } from '../../../shared/commands';
 import type { ParleyRuntime } from '../runtime';
 import { WsConnection } from './ws-connection';
-
-export const STREAM_PATH = '/v1/stream';
 
 export interface ServerOptions {
   /** Per-launch token clients must present in `hello`. Required. */

@@ -4,8 +4,9 @@
  * history or screenshots), and the WebSocket endpoint is the page's own origin.
  */
 
+import { STREAM_PATH } from '../../../shared/commands';
+
 export const TOKEN_STORAGE_KEY = 'parley.token';
-export const STREAM_PATH = '/v1/stream';
 
 export interface PageLocation {
   readonly protocol: string;
