@@ -1,9 +1,13 @@
 /**
- * Generates docs/protocol.schema.json (JSON Schema draft 2020-12) from the zod schemas in src/shared,
- * with zod 4's own `z.toJSONSchema`. The zod schemas stay the source of truth; this file is derived.
+ * Generates the JSON Schemas (draft 2020-12) of Parley's file and wire formats from the zod schemas
+ * in src/shared, with zod 4's own `z.toJSONSchema`. The zod schemas stay the source of truth; these
+ * files are derived:
  *
- *   npx tsx scripts/gen-schema.ts           write docs/protocol.schema.json
- *   npx tsx scripts/gen-schema.ts --check   exit 1 if the committed file differs from a fresh generation
+ *   docs/protocol.schema.json       the WebSocket protocol (commands, frames, event envelopes)
+ *   scenarios/scenario.schema.json  the scenario file format (for editors: `"$schema"` in a file)
+ *
+ *   npx tsx scripts/gen-schema.ts           write both files
+ *   npx tsx scripts/gen-schema.ts --check   exit 1 if a committed file differs from a fresh generation
  *
  * Output is deterministic: `$defs` sorted by name, schema keywords in one fixed order, object
  * `properties` in declaration order (the order of the zod source), two-space indent, trailing newline.
@@ -46,13 +50,25 @@ import {
   RejectReason,
   type EmittedEventType,
 } from '../src/shared/protocol';
+import {
+  Character,
+  Conditions,
+  InventorySpec,
+  Item,
+  Npc,
+  NpcGovernance,
+  NpcSampling,
+  Quest,
+  Scenario,
+  SCENARIO_FORMAT,
+  ScriptedModel,
+  ScriptedReply,
+} from '../src/shared/scenario';
+import { ActionKindSchema, FlagValue, Id, QuestStatus } from '../src/shared/world';
 
-export const SCHEMA_FILE = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'docs',
-  'protocol.schema.json',
-);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const SCHEMA_FILE = join(ROOT, 'docs', 'protocol.schema.json');
+export const SCENARIO_SCHEMA_FILE = join(ROOT, 'scenarios', 'scenario.schema.json');
 
 type JsonSchema = Record<string, unknown>;
 
@@ -323,6 +339,113 @@ export function renderProtocolSchema(): string {
   return `${JSON.stringify(buildProtocolSchema(), null, 2)}\n`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scenario file format
+
+/** Parts of the scenario format that become named `$defs` (shared, and readable in an editor's hover). */
+function scenarioDefinitions(): [z.ZodType, DefMeta][] {
+  return [
+    [Id, { id: 'Id', description: 'An id: lowercase letters, digits, _ or -, starting with a letter.' }],
+    [FlagValue, { id: 'FlagValue', description: 'A flag value: boolean, integer or string.' }],
+    [QuestStatus, { id: 'QuestStatus', description: 'Where a quest stands.' }],
+    [
+      ActionKindSchema,
+      { id: 'ActionKind', description: 'A kind of action an NPC may propose (docs/actions.md).' },
+    ],
+    [ModelRef, { id: 'ModelRef', description: 'Names a model: backend kind and model id within it.' }],
+    [
+      Character,
+      { id: 'Character', description: 'A character of the world: the player, an NPC, or neither.' },
+    ],
+    [Item, { id: 'Item', description: 'A kind of item characters can hold.' }],
+    [
+      InventorySpec,
+      { id: 'Inventory', description: "A character's starting coin and items (item id → count)." },
+    ],
+    [
+      Conditions,
+      {
+        id: 'Conditions',
+        description: 'Conditions on the world before the turn; all listed ones must hold.',
+      },
+    ],
+    [
+      Quest,
+      {
+        id: 'Quest',
+        description: 'A quest: `requires` must hold for start_quest, `completion` for complete_quest.',
+      },
+    ],
+    [
+      Npc,
+      {
+        id: 'Npc',
+        description: 'An NPC the player can talk to: who it plays, its model and what it may do.',
+      },
+    ],
+    [NpcSampling, { id: 'NpcSampling', description: 'Sampling settings for the NPC’s model.' }],
+    [
+      NpcGovernance,
+      {
+        id: 'NpcGovernance',
+        description: "Per-turn limits the governance rules hold the NPC's proposals to.",
+      },
+    ],
+    [
+      ScriptedModel,
+      {
+        id: 'ScriptedModel',
+        description: 'A deterministic stand-in model (backend `scripted`): keyword replies and fallbacks.',
+      },
+    ],
+    [
+      ScriptedReply,
+      {
+        id: 'ScriptedReply',
+        description:
+          "Said when the player's lowercased line contains one of `when`; the first matching reply wins.",
+      },
+    ],
+  ];
+}
+
+/**
+ * Builds the scenario file schema: the file as designers write it (zod `input`: defaulted fields
+ * optional, defaults shown). Cross-reference checks (every id used must be defined) are code, not
+ * JSON Schema; the loader reports those.
+ */
+export function buildScenarioSchema(): JsonSchema {
+  const registry = z.registry<DefMeta>();
+  for (const [schema, meta] of scenarioDefinitions()) registry.add(schema, meta);
+  const { $schema: _schema, ...body } = z.toJSONSchema(Scenario, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'throw',
+    metadata: registry,
+  }) as JsonSchema;
+  return ordered({
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `https://parley.invalid/scenario/v${SCENARIO_FORMAT}/scenario.schema.json`,
+    $comment:
+      'Generated by scripts/gen-schema.ts from src/shared/scenario.ts. Do not edit: run `npm run gen:schema`.',
+    title: `Parley scenario file, format ${SCENARIO_FORMAT}`,
+    description:
+      'A world and the NPCs a player can talk to in it. See scenarios/README.md. References between ' +
+      'ids (characters, items, flags, quests, NPCs, scripted models) are checked by the loader, not here.',
+    ...body,
+  });
+}
+
+export function renderScenarioSchema(): string {
+  return `${JSON.stringify(buildScenarioSchema(), null, 2)}\n`;
+}
+
+/** Every generated file, with what it is derived from (for messages). */
+const OUTPUTS: readonly { file: string; render: () => string; source: string }[] = [
+  { file: SCHEMA_FILE, render: renderProtocolSchema, source: 'the zod schemas in src/shared' },
+  { file: SCENARIO_SCHEMA_FILE, render: renderScenarioSchema, source: 'src/shared/scenario.ts' },
+];
+
 function main(argv: readonly string[]): number {
   const check = argv.includes('--check');
   const unknown = argv.filter((a) => a !== '--check');
@@ -332,25 +455,36 @@ function main(argv: readonly string[]): number {
     );
     return 2;
   }
-  const text = renderProtocolSchema();
-  const shown = relative(process.cwd(), SCHEMA_FILE) || SCHEMA_FILE;
-  if (check) {
-    const committed = existsSync(SCHEMA_FILE) ? readFileSync(SCHEMA_FILE, 'utf8') : undefined;
+  let status = 0;
+  for (const { file, render, source } of OUTPUTS) {
+    const shown = relative(process.cwd(), file) || file;
+    let text: string;
+    try {
+      text = render();
+    } catch (err) {
+      // One broken output must not hide the state of the others.
+      process.stderr.write(`gen-schema: cannot generate ${shown}: ${(err as Error).message}\n`);
+      status = 1;
+      continue;
+    }
+    if (!check) {
+      writeFileSync(file, text);
+      process.stdout.write(`wrote ${shown}\n`);
+      continue;
+    }
+    const committed = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     if (committed === text) {
       process.stdout.write(`${shown} is up to date.\n`);
-      return 0;
+      continue;
     }
     process.stderr.write(
       committed === undefined
         ? `${shown} is missing. Run \`npm run gen:schema\` and commit the result.\n`
-        : `${shown} is out of date with the zod schemas in src/shared. ` +
-            'Run `npm run gen:schema` and commit the result.\n',
+        : `${shown} is out of date with ${source}. Run \`npm run gen:schema\` and commit the result.\n`,
     );
-    return 1;
+    status = 1;
   }
-  writeFileSync(SCHEMA_FILE, text);
-  process.stdout.write(`wrote ${shown}\n`);
-  return 0;
+  return status;
 }
 
 const entry = process.argv[1];

@@ -28,6 +28,11 @@ const api = {
   unsubscribe: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['session.unsubscribe'], cmd),
   startTurn: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['turn.start'], cmd),
   cancelTurn: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['turn.cancel'], cmd),
+  listScenarios: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['scenario.list'], cmd),
+  getWorld: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['world.get'], cmd),
+  listCommits: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['ledger.commits'], cmd),
+  verifyLedger: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['ledger.verify'], cmd),
+  exportSession: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['session.export'], cmd),
   onEvent: (callback) => listen(IPC_EVENT_CHANNEL, callback),
   onSubscriptionEnded: (callback) => listen(IPC_SUBSCRIPTION_ENDED_CHANNEL, callback),
 } satisfies ParleyPreloadApi;

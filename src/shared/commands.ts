@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { EventEnvelope, OverflowPolicy } from './protocol';
+import { ScenarioSummary } from './scenario';
+import { Sha256Hex } from './common';
+import { CommitSummary, VerifyReport, WorldState } from './world';
 
 /** Version a client names in `hello`. Bumped on any incompatible change of commands or envelope. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -27,6 +30,7 @@ export const ErrorCode = {
   unsupported_protocol: 'unsupported_protocol',
   unknown_session: 'unknown_session',
   unknown_npc: 'unknown_npc',
+  unknown_scenario: 'unknown_scenario',
   /** No such turn, or it is not the session's active turn (already ended). */
   unknown_turn: 'unknown_turn',
   /** The turn's ledger transaction has begun; it can no longer be cancelled. */
@@ -57,8 +61,45 @@ export const HelloCommand = z.object({
 export const SessionCreateCommand = z.object({
   type: z.literal('session.create'),
   id: RequestId,
+  /** Scenario to play; the runtime's default scenario when absent. */
+  scenario_id: z.string().min(1).max(200).optional(),
   /** NPC to talk to; the scenario's default NPC when absent. */
   npc_id: z.string().min(1).max(200).optional(),
+});
+
+export const ScenarioListCommand = z.object({
+  type: z.literal('scenario.list'),
+  id: RequestId,
+});
+
+export const WorldGetCommand = z.object({
+  type: z.literal('world.get'),
+  id: RequestId,
+  session_id: SessionId,
+});
+
+export const LedgerCommitsCommand = z.object({
+  type: z.literal('ledger.commits'),
+  id: RequestId,
+  session_id: SessionId,
+  /** Only records with a greater commit_seq (paging). */
+  after_seq: z.number().int().nonnegative().default(0),
+  limit: z.number().int().positive().max(1000).default(200),
+});
+
+export const LedgerVerifyCommand = z.object({
+  type: z.literal('ledger.verify'),
+  id: RequestId,
+  /** Verify the chain and replay only this session; the whole ledger when absent. */
+  session_id: SessionId.optional(),
+});
+
+export const SessionExportCommand = z.object({
+  type: z.literal('session.export'),
+  id: RequestId,
+  session_id: SessionId,
+  /** Include the session's buffered events (telemetry and authoritative) in the bundle. */
+  include_telemetry: z.boolean().default(false),
 });
 
 export const SessionListCommand = z.object({
@@ -104,6 +145,11 @@ export const Command = z.discriminatedUnion('type', [
   SessionUnsubscribeCommand,
   TurnStartCommand,
   TurnCancelCommand,
+  ScenarioListCommand,
+  WorldGetCommand,
+  LedgerCommitsCommand,
+  LedgerVerifyCommand,
+  SessionExportCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -115,6 +161,7 @@ export const COMMAND_TYPES = Command.options.map((o) => o.shape.type.value);
 
 export const SessionSummary = z.object({
   session_id: z.string(),
+  scenario_id: z.string(),
   npc_id: z.string(),
   created_at: z.number(),
   /** Seq of the newest event so far (0 before the first). */
@@ -143,6 +190,53 @@ export const TurnStartResult = z.object({
   accepted: z.boolean(),
 });
 export const TurnCancelResult = z.object({ turn_id: z.string(), cancelled: z.literal(true) });
+export const ScenarioListResult = z.object({
+  scenarios: z.array(ScenarioSummary),
+  default_scenario_id: z.string(),
+});
+export const WorldGetResult = z.object({
+  session_id: z.string(),
+  scenario_id: z.string(),
+  state: WorldState,
+  state_hash: Sha256Hex,
+  /** The session's newest committed record, null before its first commit. */
+  last_commit_seq: z.number().int().positive().nullable(),
+});
+export const LedgerCommitsResult = z.object({
+  session_id: z.string(),
+  commits: z.array(CommitSummary),
+  /** True when more records follow; ask again with after_seq = the last commit_seq. */
+  more: z.boolean(),
+});
+export const LedgerVerifyResult = VerifyReport;
+/** A session as one portable JSON document (format in docs/ledger.md); replay it with `npm run verify`. */
+export const SessionBundle = z.object({
+  format: z.literal('parley-session-bundle'),
+  version: z.literal(1),
+  session: z.object({
+    session_id: z.string(),
+    run_id: z.string(),
+    scenario_id: z.string(),
+    scenario_hash: Sha256Hex,
+    npc_id: z.string(),
+    created_at: z.number(),
+    initial_state_hash: Sha256Hex,
+  }),
+  /** The scenario as the ledger stores it (canonical JSON text of the file's content). */
+  scenario_json: z.string(),
+  commits: z.array(
+    z.object({
+      commit_seq: z.number().int().positive(),
+      provenance_hash: Sha256Hex,
+      provenance_json: z.string(),
+      final_text: z.string(),
+    }),
+  ),
+  /** The session's buffered events, when asked for: telemetry for inspection, never replayed. */
+  telemetry: z.array(EventEnvelope).optional(),
+});
+export type SessionBundle = z.infer<typeof SessionBundle>;
+export const SessionExportResult = SessionBundle;
 
 export const RESULT_SCHEMAS = {
   hello: HelloResult,
@@ -152,6 +246,11 @@ export const RESULT_SCHEMAS = {
   'session.unsubscribe': SessionUnsubscribeResult,
   'turn.start': TurnStartResult,
   'turn.cancel': TurnCancelResult,
+  'scenario.list': ScenarioListResult,
+  'world.get': WorldGetResult,
+  'ledger.commits': LedgerCommitsResult,
+  'ledger.verify': LedgerVerifyResult,
+  'session.export': SessionExportResult,
 } as const satisfies Record<CommandType, z.ZodType>;
 export type ResultOf<T extends CommandType> = z.infer<(typeof RESULT_SCHEMAS)[T]>;
 

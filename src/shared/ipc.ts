@@ -15,6 +15,11 @@ export const IPC_CHANNELS = {
   'session.unsubscribe': 'parley:session.unsubscribe',
   'turn.start': 'parley:turn.start',
   'turn.cancel': 'parley:turn.cancel',
+  'scenario.list': 'parley:scenario.list',
+  'world.get': 'parley:world.get',
+  'ledger.commits': 'parley:ledger.commits',
+  'ledger.verify': 'parley:ledger.verify',
+  'session.export': 'parley:session.export',
 } as const satisfies Partial<Record<CommandType, `${typeof IPC_PREFIX}${string}`>>;
 export type IpcCommandType = keyof typeof IPC_CHANNELS;
 
@@ -46,6 +51,11 @@ export interface ParleyPreloadApi {
   unsubscribe: Invoke<'session.unsubscribe'>;
   startTurn: Invoke<'turn.start'>;
   cancelTurn: Invoke<'turn.cancel'>;
+  listScenarios: Invoke<'scenario.list'>;
+  getWorld: Invoke<'world.get'>;
+  listCommits: Invoke<'ledger.commits'>;
+  verifyLedger: Invoke<'ledger.verify'>;
+  exportSession: Invoke<'session.export'>;
   /** Events of every session this window subscribed to. Returns a function that removes the listener. */
   onEvent: (callback: (event: IpcEvent) => void) => () => void;
   onSubscriptionEnded: (callback: (frame: IpcSubscriptionEnded) => void) => () => void;

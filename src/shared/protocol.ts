@@ -4,6 +4,10 @@
  * inferred from them. Imports nothing from Node, Electron or the DOM.
  */
 import { z } from 'zod';
+import { ModelRef, Sha256Hex } from './common';
+import { Action, CommitStage, PatchOperation, ProposalError, Verdict } from './world';
+
+export { ModelRef };
 
 export const ENVELOPE_VERSION = 1 as const;
 
@@ -64,16 +68,6 @@ export function isTerminalTurnEvent(type: EventType): type is TerminalTurnEventT
 // Payloads of the events the runtime emits today. Types listed in EVENT_CLASS without a schema
 // here are reserved for later planes (agents, model switching) and are not yet sent.
 
-const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 digest');
-
-export const ModelRef = z.object({
-  /** Backend kind, e.g. `scripted`. */
-  backend: z.string().min(1),
-  /** Model id within the backend. */
-  model_id: z.string().min(1),
-});
-export type ModelRef = z.infer<typeof ModelRef>;
-
 export const RejectReason = z.enum(['turn_in_progress', 'session_closed', 'empty_text', 'text_too_long']);
 export type RejectReason = z.infer<typeof RejectReason>;
 
@@ -87,6 +81,9 @@ export const PAYLOAD_SCHEMAS = {
   session_started: z.object({
     npc_id: z.string(),
     model: ModelRef,
+    scenario_id: z.string(),
+    /** Hash of the world state the session starts from. */
+    state_hash: Sha256Hex,
   }),
   session_closed: z.object({ reason: z.string() }),
   turn_accepted: z.object({
@@ -116,9 +113,13 @@ export const PAYLOAD_SCHEMAS = {
     text: z.string(),
   }),
   turn_final: z.object({
-    /** The whole reply. A preview: nothing is canonical until `commit_succeeded`. */
+    /** What the NPC says (the reply before its action lines). A preview: nothing is canonical until `commit_succeeded`. */
     text: z.string(),
     token_count: z.number().int().nonnegative(),
+    /** Actions the reply proposes, in order (indexes are used by verdicts). Pending: applied only by a commit. */
+    proposals: z.array(Action),
+    /** Action lines that could not be read. Any of them fails the commit (rule `well-formed-proposals`). */
+    proposal_errors: z.array(ProposalError),
   }),
   model_selected: z.object({ model: ModelRef }),
   model_loading: z.object({
@@ -129,16 +130,32 @@ export const PAYLOAD_SCHEMAS = {
   model_ready: z.object({ model: ModelRef, load_ms: z.number().nonnegative() }),
   model_failed: z.object({ model: ModelRef, code: z.string(), message: z.string() }),
   commit_succeeded: z.object({
-    /** Ledger-wide commit sequence number (1, 2, ...). */
+    /** Ledger-wide commit sequence number (1, 2, ...), shared by committed and failed attempts. */
     commit_seq: z.number().int().positive(),
-    /** SHA-256 over the canonical JSON of the provenance record. */
+    /** SHA-256 over the canonical JSON of the provenance record; also the record's id. */
     provenance_hash: Sha256Hex,
-    /** The committed text: a client that lost telemetry can still show what is canonical. */
+    /** The committed spoken text: a client that lost telemetry can still show what is canonical. */
     text: z.string(),
+    /** World state hash after the commit. */
+    state_hash: Sha256Hex,
+    state_hash_before: Sha256Hex,
+    /** The JSON Patch (RFC 6902) the commit applied to world state. */
+    patch: z.array(PatchOperation),
+    /** Every governance rule's verdict (all passed). */
+    verdicts: z.array(Verdict),
   }),
   commit_failed: z.object({
+    /** E.g. `governance_failed`, `extension_failed`, `extension_timeout`, `proposal_invalid`, `ledger_error`. */
     code: z.string(),
     message: z.string(),
+    stage: CommitStage,
+    /** Verdicts of every rule when governance ran (stage `governance`); empty when an earlier stage failed. */
+    verdicts: z.array(Verdict),
+    /** The failed attempt's ledger record; null only when the ledger itself failed. */
+    commit_seq: z.number().int().positive().nullable(),
+    provenance_hash: Sha256Hex.nullable(),
+    /** World state hash, unchanged by the failed attempt. */
+    state_hash: Sha256Hex,
   }),
   stream_overflow: z.object({
     policy: z.literal('drop_telemetry'),

@@ -1,12 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { ResultOf, SessionBundle } from '../../shared/commands';
+import type { ScriptedModel } from '../../shared/scenario';
+import type { VerifyReport } from '../../shared/world';
+import { BUILTIN_EXTENSIONS } from './authority/builtin-extensions';
+import { BUILTIN_SCENARIOS, DEFAULT_SCENARIO_ID } from './authority/builtin-scenarios';
+import { ExtensionManager, type Extension } from './authority/extensions';
 import { Ledger } from './authority/ledger';
+import { ScenarioCatalog } from './authority/scenario-catalog';
+import { exportSession, verifyLedger } from './authority/replay';
+import type { LoadedScenario } from './authority/scenario-loader';
+import { RuntimeError } from './core/errors';
 import { systemClock, type Clock } from './core/clock';
+import { canonicalJson } from './core/hash';
 import { silentLogger, type Logger } from './core/logger';
 import { InteractionManager } from './interaction/manager';
-import type { NpcConfig } from './interaction/session';
 import type { SubscriberQueueOptions } from './interaction/subscriber-queue';
-import { DEFAULT_SAMPLING, type ModelBackend } from './models/backend';
+import type { ModelBackend } from './models/backend';
 import { ModelProvider } from './models/model-provider';
 import { ScriptedBackend } from './models/scripted-backend';
 
@@ -21,22 +31,18 @@ export interface RuntimeConfig {
   readonly backends?: readonly ModelBackend[];
   /** Pace of the default scripted backend. */
   readonly scripted?: { readonly tokenIntervalMs?: number; readonly loadMs?: number };
-  readonly npcs?: readonly NpcConfig[];
+  /** Scenarios sessions can be started in. Default: the built-in samples. */
+  readonly scenarios?: readonly LoadedScenario[];
+  /** Scenario of `session.create` without a scenario_id. Default: `wayside-inn`, else the first. */
+  readonly defaultScenarioId?: string;
+  /** Extensions that turn proposals into patches. Default: inventory, relationships, quests, flags. */
+  readonly extensions?: readonly Extension[];
+  /** Time budget of one extension workload, ms. Default 250. */
+  readonly extensionBudgetMs?: number;
   readonly eventLogCapacity?: number;
   readonly queue?: SubscriberQueueOptions;
   readonly validateEvents?: boolean;
 }
-
-/** Until scenarios arrive (authority-plane issue), the runtime ships one NPC on the scripted backend. */
-export const DEFAULT_NPCS: readonly NpcConfig[] = [
-  {
-    id: 'mira',
-    name: 'Mira, keeper of the Wayside Inn',
-    persona: 'Warm, wary of strangers, knows every rumour on the north road.',
-    model: { backend: 'scripted', model_id: 'scripted-innkeeper' },
-    sampling: DEFAULT_SAMPLING,
-  },
-];
 
 export interface ParleyRuntime {
   readonly runId: string;
@@ -45,8 +51,33 @@ export interface ParleyRuntime {
   readonly manager: InteractionManager;
   readonly ledger: Ledger;
   readonly models: ModelProvider;
+  readonly scenarios: ScenarioCatalog;
+  readonly extensions: ExtensionManager;
+  /** A session's ledger records after `afterSeq`, at most `limit`; sessions of earlier runs too. */
+  commits(sessionId: string, afterSeq: number, limit: number): ResultOf<'ledger.commits'>;
+  /** Checks the chain and replays every session (or one) from the ledger alone. */
+  verify(sessionId?: string): Promise<VerifyReport>;
+  /** One session as a portable bundle. */
+  exportSession(sessionId: string, includeTelemetry: boolean): SessionBundle;
   /** Ends every turn and session, unloads models, closes the ledger. */
   dispose(): Promise<void>;
+}
+
+/** Every scenario's scripted models by model id; one id defined differently by two scenarios is an error. */
+function scriptedModels(scenarios: readonly LoadedScenario[]): Record<string, ScriptedModel> {
+  const models: Record<string, ScriptedModel> = {};
+  const owner: Record<string, string> = {};
+  for (const s of scenarios)
+    for (const [id, model] of Object.entries(s.scenario.scripted_models)) {
+      const existing = models[id];
+      if (existing !== undefined && canonicalJson(existing) !== canonicalJson(model))
+        throw new Error(
+          `scripted model '${id}' is defined differently by ${owner[id] ?? '?'} and ${s.source}`,
+        );
+      models[id] = model;
+      owner[id] = s.source;
+    }
+  return models;
 }
 
 function randomRunId(): string {
@@ -58,24 +89,43 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
   const clock = config.clock ?? systemClock;
   const logger = config.logger ?? silentLogger;
   const runId = config.runId ?? randomRunId();
-  const ledger = Ledger.open(join(config.dataDir, 'ledger.sqlite'));
-  const backends = config.backends ?? [new ScriptedBackend({ clock, ...config.scripted })];
+  const loaded = config.scenarios ?? BUILTIN_SCENARIOS;
+  const scenarios = new ScenarioCatalog(
+    loaded,
+    config.defaultScenarioId ??
+      (loaded.some((s) => s.scenario.id === DEFAULT_SCENARIO_ID) ? DEFAULT_SCENARIO_ID : undefined),
+  );
+  const backends = config.backends ?? [
+    new ScriptedBackend({ clock, models: scriptedModels(loaded), ...config.scripted }),
+  ];
   const models = new ModelProvider(clock, backends);
-  const npcs = config.npcs ?? DEFAULT_NPCS;
-  for (const npc of npcs)
-    if (!models.has(npc.model))
-      throw new Error(`NPC '${npc.id}' needs model backend '${npc.model.backend}', which is not configured`);
+  for (const s of loaded)
+    for (const [id, npc] of Object.entries(s.scenario.npcs))
+      if (!models.has(npc.model))
+        throw new Error(
+          `NPC '${id}' of scenario '${s.scenario.id}' (${s.source}) needs model backend '${npc.model.backend}', which is not configured`,
+        );
+  const extensions = new ExtensionManager(config.extensions ?? BUILTIN_EXTENSIONS, {
+    clock,
+    ...(config.extensionBudgetMs === undefined ? {} : { budgetMs: config.extensionBudgetMs }),
+  });
+  const ledger = Ledger.open(join(config.dataDir, 'ledger.sqlite'));
   const manager = new InteractionManager({
     runId,
     clock,
     logger,
     models,
     ledger,
-    npcs,
+    extensions,
+    scenarios,
     ...(config.eventLogCapacity === undefined ? {} : { eventLogCapacity: config.eventLogCapacity }),
     ...(config.queue === undefined ? {} : { queue: config.queue }),
     ...(config.validateEvents === undefined ? {} : { validateEvents: config.validateEvents }),
   });
+  const requireKnownSession = (sessionId: string): void => {
+    if (manager.find(sessionId) === undefined && ledger.session(sessionId) === undefined)
+      throw new RuntimeError('unknown_session', `no session '${sessionId}' in this runtime or its ledger`);
+  };
   let disposed = false;
   return {
     runId,
@@ -84,6 +134,40 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     manager,
     ledger,
     models,
+    scenarios,
+    extensions,
+    commits(sessionId, afterSeq, limit) {
+      requireKnownSession(sessionId);
+      const rows = ledger.commitsForSession(sessionId, afterSeq, limit + 1);
+      return {
+        session_id: sessionId,
+        more: rows.length > limit,
+        commits: rows.slice(0, limit).map((r) => ({
+          commit_seq: r.commit_seq,
+          session_id: r.session_id,
+          turn_id: r.turn_id,
+          outcome: r.outcome,
+          provenance_hash: r.provenance_hash,
+          record: JSON.parse(r.provenance_json) as Record<string, unknown>,
+        })),
+      };
+    },
+    async verify(sessionId) {
+      if (sessionId !== undefined) requireKnownSession(sessionId);
+      const { states: _states, ...report } = await verifyLedger(ledger, {
+        extensions,
+        ...(sessionId === undefined ? {} : { sessionId }),
+      });
+      return report;
+    },
+    exportSession(sessionId, includeTelemetry) {
+      requireKnownSession(sessionId);
+      return exportSession(
+        ledger,
+        sessionId,
+        includeTelemetry ? manager.find(sessionId)?.bufferedEvents() : undefined,
+      );
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;

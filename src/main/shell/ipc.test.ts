@@ -49,7 +49,9 @@ function setup() {
   const invoke = (type: keyof typeof IPC_CHANNELS, arg: unknown, url: string | null = TRUSTED) => {
     const handler = ipc.handlers.get(IPC_CHANNELS[type]);
     if (handler === undefined) throw new Error(`no handler for ${type}`);
-    return handler({ sender: contents, senderFrameUrl: url }, arg) as IpcReply<Record<string, unknown>>;
+    return handler({ sender: contents, senderFrameUrl: url }, arg) as Promise<
+      IpcReply<Record<string, unknown>>
+    >;
   };
   return { ipc, unregister, contents, invoke };
 }
@@ -65,11 +67,11 @@ describe('registerIpcHandlers', () => {
 
   it('runs a turn over IPC and pushes events to the sender', async () => {
     const { invoke, contents } = setup();
-    const created = invoke('session.create', {});
+    const created = await invoke('session.create', {});
     if (!created.ok) throw new Error(created.error.message);
     const sessionId = created.result.session_id as string;
-    expect(invoke('session.subscribe', { session_id: sessionId, from_seq: 1 }).ok).toBe(true);
-    expect(invoke('turn.start', { session_id: sessionId, text: 'Hello over IPC' })).toMatchObject({
+    expect((await invoke('session.subscribe', { session_id: sessionId, from_seq: 1 })).ok).toBe(true);
+    expect(await invoke('turn.start', { session_id: sessionId, text: 'Hello over IPC' })).toMatchObject({
       ok: true,
     });
     await t.runtime.manager.get(sessionId).whenIdle();
@@ -79,32 +81,52 @@ describe('registerIpcHandlers', () => {
       .map((m) => m.payload as EventEnvelope);
     expect(events[0]?.type).toBe('session_started');
     expect(events.at(-1)?.type).toBe('commit_succeeded');
+    // The authority plane's read commands answer over IPC too (verify is asynchronous).
+    const world = await invoke('world.get', { session_id: sessionId });
+    expect(world).toMatchObject({ ok: true, result: { session_id: sessionId } });
+    const commits = await invoke('ledger.commits', { session_id: sessionId });
+    expect(commits).toMatchObject({ ok: true, result: { commits: [{ commit_seq: 1 }], more: false } });
+    expect(await invoke('ledger.verify', { session_id: sessionId })).toMatchObject({
+      ok: true,
+      result: { ok: true, commits_checked: 1 },
+    });
   });
 
-  it('refuses untrusted frames and invalid arguments with plain { code, message } errors', () => {
+  it('refuses untrusted frames and invalid arguments with plain { code, message } errors', async () => {
     const { invoke } = setup();
-    expect(invoke('session.create', {}, 'https://evil.example/')).toMatchObject({
+    expect(await invoke('session.create', {}, 'https://evil.example/')).toMatchObject({
       ok: false,
       error: { code: 'unauthorized' },
     });
-    expect(invoke('session.create', {}, null)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(invoke('turn.start', { session_id: 5 })).toMatchObject({
+    expect(await invoke('session.create', {}, null)).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
+    expect(await invoke('turn.start', { session_id: 5 })).toMatchObject({
       ok: false,
       error: { code: 'invalid_command' },
     });
-    expect(invoke('turn.start', { session_id: 'missing', text: 'x' })).toMatchObject({
+    expect(await invoke('turn.start', { session_id: 'missing', text: 'x' })).toMatchObject({
       ok: false,
       error: { code: 'unknown_session' },
+    });
+    expect(await invoke('ledger.verify', { session_id: 'missing' })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_session' },
+    });
+    expect(await invoke('session.create', { scenario_id: 'nowhere' })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_scenario' },
     });
     expect(t.runtime.manager.list()).toHaveLength(0);
   });
 
-  it('ends the subscriptions of a destroyed renderer', () => {
+  it('ends the subscriptions of a destroyed renderer', async () => {
     const { invoke, contents } = setup();
-    const created = invoke('session.create', {});
+    const created = await invoke('session.create', {});
     if (!created.ok) throw new Error('create failed');
     const sessionId = created.result.session_id as string;
-    invoke('session.subscribe', { session_id: sessionId });
+    await invoke('session.subscribe', { session_id: sessionId });
     return new Promise<void>((resolve) => {
       setImmediate(() => {
         expect(t.runtime.manager.get(sessionId).subscriberCount).toBe(1);

@@ -66,7 +66,7 @@ export function registerIpcHandlers(
   const fail = (error: ProtocolError): IpcReply<never> => ({ ok: false, error });
 
   for (const [type, channel] of Object.entries(IPC_CHANNELS)) {
-    ipcMain.handle(channel, (event, arg: unknown) => {
+    ipcMain.handle(channel, async (event, arg: unknown) => {
       if (event.senderFrameUrl === null || !isTrustedUrl(event.senderFrameUrl))
         return fail({ code: 'unauthorized', message: `IPC from an untrusted frame refused on ${channel}` });
       const parsed = Command.safeParse({ ...(typeof arg === 'object' && arg !== null ? arg : {}), type });
@@ -76,7 +76,7 @@ export function registerIpcHandlers(
           message: `invalid ${type}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         });
       try {
-        const { result, start } = contextFor(event.sender).execute(parsed.data as Executable);
+        const { result, start } = await contextFor(event.sender).execute(parsed.data as Executable);
         // Replay starts after this reply is on its way.
         if (start !== undefined) setImmediate(start);
         return { ok: true, result };

@@ -1,11 +1,9 @@
-import type { ModelRef } from '../../../shared/protocol';
+import type { ModelRef } from '../../../shared/common';
+import type { ProvenanceRecordV2 } from '../../../shared/world';
 import { hashCanonical } from '../core/hash';
 
-/**
- * What a commit records about how its text came to be. Hashed as canonical JSON; each record names
- * the previous record's hash, so the ledger is a hash chain.
- */
-export interface ProvenanceRecord {
+/** Records written by the walking skeleton (schema 1): no world state. Still verified by hash and chain. */
+export interface ProvenanceRecordV1 {
   readonly v: 1;
   readonly commit_seq: number;
   readonly prev_provenance_hash: string | null;
@@ -23,6 +21,10 @@ export interface ProvenanceRecord {
   readonly committed_at: number;
 }
 
-export function provenanceHash(record: ProvenanceRecord): string {
+export type ProvenanceRecord = ProvenanceRecordV2;
+export type AnyProvenanceRecord = ProvenanceRecordV1 | ProvenanceRecordV2;
+
+/** The record's id: SHA-256 over its canonical JSON. */
+export function provenanceHash(record: AnyProvenanceRecord): string {
   return hashCanonical(record);
 }

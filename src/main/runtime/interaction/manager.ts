@@ -1,46 +1,38 @@
 import type { SessionSummary } from '../../../shared/commands';
+import type { ScenarioCatalog } from '../authority/scenario-catalog';
 import { RuntimeError } from '../core/errors';
-import {
-  InteractionSession,
-  type NpcConfig,
-  type SessionDeps,
-  type StartTurnResult,
-  type SubscribeOptions,
-} from './session';
+import { InteractionSession, type SessionDeps, type StartTurnResult, type SubscribeOptions } from './session';
 import type { Subscription, SubscriptionSink } from './subscription';
 
 export interface ManagerOptions extends SessionDeps {
-  readonly npcs: readonly NpcConfig[];
-  /** NPC for `session.create` without an npc_id. Defaults to the first. */
-  readonly defaultNpcId?: string;
+  readonly scenarios: ScenarioCatalog;
 }
 
 /** Owns every session of a runtime: creates them, routes turn commands and subscriptions to them. */
 export class InteractionManager {
   private readonly sessions = new Map<string, InteractionSession>();
-  private readonly npcs = new Map<string, NpcConfig>();
-  private readonly defaultNpc: NpcConfig;
   private sessionCounter = 0;
   private disposed = false;
 
-  constructor(private readonly options: ManagerOptions) {
-    for (const npc of options.npcs) this.npcs.set(npc.id, npc);
-    const fallback = options.defaultNpcId ?? options.npcs[0]?.id;
-    const npc = fallback === undefined ? undefined : this.npcs.get(fallback);
-    if (npc === undefined)
-      throw new Error(`default NPC '${String(fallback)}' is not among the configured NPCs`);
-    this.defaultNpc = npc;
-  }
+  constructor(private readonly options: ManagerOptions) {}
 
-  createSession(npcId?: string): InteractionSession {
+  /** A session in `scenarioId` (default: the runtime's default) with `npcId` (default: the scenario's). */
+  createSession(scenarioId?: string, npcId?: string): InteractionSession {
     if (this.disposed) throw new RuntimeError('internal', 'the runtime is shutting down');
-    const npc = npcId === undefined ? this.defaultNpc : this.npcs.get(npcId);
-    if (npc === undefined)
-      throw new RuntimeError('unknown_npc', `no NPC '${npcId ?? ''}'`, { known: [...this.npcs.keys()] });
+    const scenario = this.options.scenarios.get(scenarioId);
+    const npc = npcId ?? scenario.scenario.default_npc;
+    if (!Object.hasOwn(scenario.scenario.npcs, npc))
+      throw new RuntimeError('unknown_npc', `scenario '${scenario.scenario.id}' has no NPC '${npc}'`, {
+        known: Object.keys(scenario.scenario.npcs),
+      });
     const id = `${this.options.runId}.s${++this.sessionCounter}`;
-    const session = new InteractionSession(id, npc, this.options);
+    const session = new InteractionSession(id, scenario, npc, this.options);
     this.sessions.set(id, session);
     return session;
+  }
+
+  find(sessionId: string): InteractionSession | undefined {
+    return this.sessions.get(sessionId);
   }
 
   get(sessionId: string): InteractionSession {

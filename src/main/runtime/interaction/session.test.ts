@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../core/clock';
 import { RuntimeError } from '../core/errors';
-import { DEFAULT_SAMPLING } from '../models/backend';
-import { ScriptedBackend, scriptedTokens, SCRIPTED_LINES } from '../models/scripted-backend';
+import { spokenPart } from '../../../shared/proposals';
+import { ScriptedBackend, scriptedTokens } from '../models/scripted-backend';
 import { streamViolations } from '../testing/invariants';
 import { createTestRuntime, type TestRuntime } from '../testing/test-runtime';
 import { transition } from './session';
@@ -41,12 +41,13 @@ describe('InteractionSession turns', () => {
     await s.session.whenIdle();
     const deltas = s.ofType('token_delta');
     const text = deltas.map((d) => d.payload.text).join('');
-    expect(SCRIPTED_LINES).toContain(text);
+    expect(text.length).toBeGreaterThan(0);
     expect(deltas.map((d) => d.payload.index)).toEqual(deltas.map((_, i) => i));
     const final = s.ofType('turn_final')[0];
     const commit = s.ofType('commit_succeeded')[0];
-    expect(final?.payload.text).toBe(text);
-    expect(commit?.payload.text).toBe(text);
+    // Events carry what the NPC says; the ledger keeps the whole model output, action lines included.
+    expect(final?.payload.text).toBe(spokenPart(text));
+    expect(commit?.payload.text).toBe(spokenPart(text));
     expect(commit?.payload.commit_seq).toBe(1);
     const rows = t.runtime.ledger.commitsForSession(s.session.id);
     expect(rows).toHaveLength(1);
@@ -282,20 +283,23 @@ describe('transition', () => {
   });
 });
 
-describe('DEFAULT_SAMPLING', () => {
-  it('is recorded in provenance as given', async () => {
+describe('provenance of a turn', () => {
+  it("records the NPC's sampling from its scenario, the run id and the scenario's content hash", async () => {
     t = createTestRuntime();
     const s = t.openSession();
     s.session.startTurn('Record me.');
     await s.session.whenIdle();
     const row = t.runtime.ledger.commitsForSession(s.session.id)[0];
-    const record = JSON.parse(row?.provenance_json ?? '{}') as { sampling: unknown; run_id: string };
-    expect(record.sampling).toEqual({
-      temperature: DEFAULT_SAMPLING.temperature,
-      top_p: DEFAULT_SAMPLING.topP,
-      max_tokens: DEFAULT_SAMPLING.maxTokens,
-      seed: DEFAULT_SAMPLING.seed,
-    });
+    const record = JSON.parse(row?.provenance_json ?? '{}') as {
+      sampling: unknown;
+      run_id: string;
+      scenario: unknown;
+    };
+    expect(record.sampling).toEqual(s.session.scenario.scenario.npcs[s.session.npc.id]?.sampling);
     expect(record.run_id).toBe('test');
+    expect(record.scenario).toEqual({
+      id: s.session.scenario.scenario.id,
+      content_hash: s.session.scenario.contentHash,
+    });
   });
 });

@@ -1,35 +1,36 @@
 import { MAX_TURN_TEXT, type SessionSummary } from '../../../shared/commands';
+import { parseModelOutput, type ParsedOutput } from '../../../shared/proposals';
 import {
   EVENT_CLASS,
   PAYLOAD_SCHEMAS,
   type EmittedEventType,
   type EnvelopeOf,
+  type EventEnvelope,
   type EventPayload,
-  type ModelRef,
   type OverflowPolicy,
   type RejectReason,
 } from '../../../shared/protocol';
-import type { CommitInput, CommitReceipt } from '../authority/ledger';
+import { initialWorldState } from '../../../shared/scenario';
+import type { WorldState } from '../../../shared/world';
+import { prepareCommit, type PreparedCommit } from '../authority/commit';
+import type { ExtensionManager } from '../authority/extensions';
+import type { CommitInput, CommitReceipt, SessionRow } from '../authority/ledger';
+import type { LoadedScenario } from '../authority/scenario-loader';
+import { deepFreeze, stateHash } from '../authority/world-state';
 import type { Clock } from '../core/clock';
 import { RuntimeError } from '../core/errors';
 import { hashCanonical, sha256Hex } from '../core/hash';
 import type { Logger } from '../core/logger';
-import type { ChatMessage, GenerationRequest, ModelInfo, SamplingParams } from '../models/backend';
+import type { GenerationRequest, ModelInfo } from '../models/backend';
 import type { Acquired, ModelProvider } from '../models/model-provider';
 import { EventLog } from './event-log';
+import { buildPrompt, npcConfig, type NpcConfig } from './npc';
 import type { SubscriberQueueOptions } from './subscriber-queue';
 import { Subscription, type SubscriptionSink } from './subscription';
 
-export interface NpcConfig {
-  readonly id: string;
-  readonly name: string;
-  readonly persona: string;
-  readonly model: ModelRef;
-  readonly sampling: SamplingParams;
-}
-
-/** Where committed turns go. The ledger implements it. */
+/** Where sessions and commit attempts are recorded. The ledger implements it. */
 export interface CommitSink {
+  registerSession(session: SessionRow, scenarioJson: string): void;
   commit(input: CommitInput): CommitReceipt;
 }
 
@@ -38,6 +39,7 @@ export interface SessionDeps {
   readonly clock: Clock;
   readonly models: ModelProvider;
   readonly ledger: CommitSink;
+  readonly extensions: ExtensionManager;
   readonly logger: Logger;
   readonly eventLogCapacity?: number;
   readonly queue?: SubscriberQueueOptions;
@@ -99,12 +101,24 @@ export type StartTurnResult =
   | { readonly accepted: true; readonly turnId: string }
   | { readonly accepted: false; readonly turnId: string; readonly reason: RejectReason };
 
+/** The session's world: replaced as a whole, and only after a commit's transaction succeeded. */
+export interface SessionWorld {
+  readonly state: WorldState;
+  readonly hash: string;
+  readonly lastCommitSeq: number | null;
+}
+
 /**
- * One conversation with one NPC. Owns the session's seq counter, its bounded event log, its
- * subscriptions and the turn state machine.
+ * One conversation with one NPC of one scenario. Owns the session's seq counter, its bounded event
+ * log, its subscriptions, its world state and the turn state machine.
  *
  * Turn policy: one active turn; a `turn.start` while a turn runs is answered with `turn_rejected`
  * (reason `turn_in_progress`) and the running turn is untouched.
+ *
+ * Cancel versus commit: a cancel that arrives before the commit's ledger transaction starts wins
+ * (`turn_cancelled`, nothing written, world unchanged), including while extension workloads and
+ * governance run. The transaction, the world swap and `commit_succeeded`/`commit_failed` then happen
+ * in one synchronous step, so no cancel can arrive in between; a cancel after it gets `unknown_turn`.
  */
 export class InteractionSession {
   private state: SessionState = { kind: 'idle' };
@@ -115,16 +129,50 @@ export class InteractionSession {
   private running: Promise<void> = Promise.resolve();
   private readonly log: EventLog;
   private readonly subscriptions = new Set<Subscription>();
+  private world: SessionWorld;
+  readonly npc: NpcConfig;
   readonly createdAt: number;
 
+  /** Registers the session in the ledger (throws if it cannot), then publishes `session_started`. */
   constructor(
     readonly id: string,
-    readonly npc: NpcConfig,
+    readonly scenario: LoadedScenario,
+    npcId: string,
     private readonly deps: SessionDeps,
   ) {
+    this.npc = npcConfig(scenario.scenario, npcId);
     this.log = new EventLog(deps.eventLogCapacity);
     this.createdAt = deps.clock.now();
-    this.publishEvent('session_started', null, { npc_id: npc.id, model: npc.model });
+    const state = deepFreeze(initialWorldState(scenario.scenario));
+    this.world = { state, hash: stateHash(state), lastCommitSeq: null };
+    deps.ledger.registerSession(
+      {
+        session_id: id,
+        run_id: deps.runId,
+        scenario_id: scenario.scenario.id,
+        scenario_hash: scenario.contentHash,
+        npc_id: npcId,
+        created_at: this.createdAt,
+        initial_state_hash: this.world.hash,
+      },
+      scenario.canonical,
+    );
+    this.publishEvent('session_started', null, {
+      npc_id: npcId,
+      model: this.npc.model,
+      scenario_id: scenario.scenario.id,
+      state_hash: this.world.hash,
+    });
+  }
+
+  /** Every event the session still buffers, oldest first. */
+  bufferedEvents(): EventEnvelope[] {
+    return this.log.since(1);
+  }
+
+  /** The world as of the session's last successful commit. */
+  get worldState(): SessionWorld {
+    return this.world;
   }
 
   get activeTurnId(): string | null {
@@ -138,6 +186,7 @@ export class InteractionSession {
   summary(): SessionSummary {
     return {
       session_id: this.id,
+      scenario_id: this.scenario.scenario.id,
       npc_id: this.npc.id,
       created_at: this.createdAt,
       last_seq: this.seq,
@@ -198,45 +247,104 @@ export class InteractionSession {
       throw new RuntimeError('unknown_turn', `turn ${turnId} is not the active turn of session ${this.id}`, {
         active_turn_id: this.activeTurnId,
       });
-    if (state.kind === 'committing')
-      throw new RuntimeError(
-        'commit_in_progress',
-        `turn ${turnId} is being committed and can no longer be cancelled`,
-      );
+    // While committing, the ledger transaction has not started (it runs synchronously once the
+    // extension workloads and governance are done), so the cancel still wins.
     this.state = transition(state, { type: 'end' });
     state.turn.controller?.abort(new Error('turn cancelled'));
     this.publishEvent('turn_cancelled', turnId, { reason, tokens_emitted: state.turn.tokens });
   }
 
   /**
-   * Ends a streamed turn: publishes `turn_final` (a preview), commits it to the ledger in one
-   * transaction, then publishes `commit_succeeded` or `commit_failed`. Called by the turn runner when
-   * the model's stream ends.
+   * Ends a streamed turn at the commit boundary: `turn_final` (a preview carrying the pending
+   * proposals), then extension workloads and governance, then one ledger transaction recording the
+   * attempt's provenance, then `commit_succeeded` (world swapped) or `commit_failed` (world untouched).
    */
-  finalizeTurn(turnId: string): void {
-    const state = this.state;
-    if (state.kind !== 'streaming' || state.turn.id !== turnId)
-      throw new RuntimeError('unknown_turn', `turn ${turnId} is not streaming in session ${this.id}`);
-    const turn = state.turn;
-    this.publishEvent('turn_final', turnId, { text: turn.reply, token_count: turn.tokens });
-    this.state = transition(state, { type: 'commit' });
+  private async finalizeTurn(turn: ActiveTurn): Promise<void> {
+    this.state = transition(this.state, { type: 'commit' });
+    const output = parseModelOutput(turn.reply);
+    this.publishEvent('turn_final', turn.id, {
+      text: output.spoken,
+      token_count: turn.tokens,
+      proposals: output.proposals,
+      proposal_errors: output.errors,
+    });
+    const before = this.world;
+    let prepared: PreparedCommit;
+    try {
+      prepared = await prepareCommit(this.deps.extensions, {
+        scenario: this.scenario.scenario,
+        npcId: this.npc.id,
+        npc: this.npc.spec,
+        before: before.state,
+        output,
+        envelopes: [],
+        ...(turn.controller === undefined ? {} : { signal: turn.controller.signal }),
+      });
+    } catch (err) {
+      prepared = {
+        patch: [],
+        after: null,
+        afterHash: null,
+        verdicts: [],
+        failure: {
+          stage: 'extensions',
+          code: 'internal',
+          message: `commit preparation failed: ${String(err)}`,
+        },
+      };
+    }
+    // Cancelled while extensions or governance ran: the cancel won, nothing is written.
+    if (!this.isCommitting(turn)) return;
+    // From here to the terminal event everything is synchronous.
+    this.writeCommit(turn, output, before, prepared);
+  }
+
+  private writeCommit(
+    turn: ActiveTurn,
+    output: ParsedOutput,
+    before: SessionWorld,
+    prepared: PreparedCommit,
+  ): void {
+    const { failure, after, afterHash } = prepared;
     let receipt: CommitReceipt;
     try {
-      receipt = this.deps.ledger.commit(this.commitInput(turn));
+      receipt = this.deps.ledger.commit(this.commitInput(turn, output, before, prepared));
     } catch (err) {
-      this.deps.logger.error('commit failed', { session: this.id, turn: turnId, error: String(err) });
+      this.deps.logger.error('ledger write failed', { session: this.id, turn: turn.id, error: String(err) });
       this.state = transition(this.state, { type: 'end' });
-      this.publishEvent('commit_failed', turnId, {
+      this.publishEvent('commit_failed', turn.id, {
         code: 'ledger_error',
         message: `the ledger refused the commit: ${(err as Error).message}`,
+        stage: 'ledger',
+        verdicts: prepared.verdicts,
+        commit_seq: null,
+        provenance_hash: null,
+        state_hash: before.hash,
       });
       return;
     }
     this.state = transition(this.state, { type: 'end' });
-    this.publishEvent('commit_succeeded', turnId, {
+    if (failure !== null || after === null || afterHash === null) {
+      this.publishEvent('commit_failed', turn.id, {
+        code: failure?.code ?? 'internal',
+        message: failure?.message ?? 'no state after the commit',
+        stage: failure?.stage ?? 'extensions',
+        verdicts: prepared.verdicts,
+        commit_seq: receipt.commit_seq,
+        provenance_hash: receipt.provenance_hash,
+        state_hash: before.hash,
+      });
+      return;
+    }
+    this.world = { state: after, hash: afterHash, lastCommitSeq: receipt.commit_seq };
+    this.publishEvent('commit_succeeded', turn.id, {
       commit_seq: receipt.commit_seq,
       provenance_hash: receipt.provenance_hash,
-      text: turn.reply,
+      text: output.spoken,
+      state_hash: afterHash,
+      state_hash_before: before.hash,
+      patch: prepared.patch,
+      verdicts: prepared.verdicts,
     });
   }
 
@@ -313,7 +421,7 @@ export class InteractionSession {
   async close(reason = 'closed'): Promise<void> {
     if (this.state.kind === 'closed') return;
     const active = this.activeTurnId;
-    if (active !== null && this.state.kind === 'streaming') this.cancelTurn(active, 'session_closed');
+    if (active !== null) this.cancelTurn(active, 'session_closed');
     await this.running;
     this.state = transition(this.state, { type: 'close' });
     this.publishEvent('session_closed', null, { reason });
@@ -322,6 +430,10 @@ export class InteractionSession {
 
   private isActive(turn: ActiveTurn): boolean {
     return this.state.kind === 'streaming' && this.state.turn === turn;
+  }
+
+  private isCommitting(turn: ActiveTurn): boolean {
+    return this.state.kind === 'committing' && this.state.turn === turn;
   }
 
   private async runTurn(turn: ActiveTurn): Promise<void> {
@@ -336,15 +448,30 @@ export class InteractionSession {
         this.publishEvent('model_ready', turn.id, { model: this.npc.model, load_ms: acquired.loadMs });
       }
       turn.model = acquired.model.info;
-      turn.prompt = this.buildPrompt(turn.playerText);
+      turn.prompt = buildPrompt(this.scenario.scenario, this.npc, this.world.state, turn.playerText);
       for await (const chunk of acquired.model.stream(turn.prompt, signal)) {
         if (!this.isActive(turn)) return;
         turn.reply += chunk.text;
         this.publishEvent('token_delta', turn.id, { index: turn.tokens++, text: chunk.text });
       }
       if (!this.isActive(turn)) return;
-      this.finalizeTurn(turn.id);
+      await this.finalizeTurn(turn);
     } catch (err) {
+      if (this.isCommitting(turn)) {
+        // A bug past the decision (the ledger's own errors are handled in writeCommit): end the turn.
+        this.deps.logger.error('commit aborted', { session: this.id, turn: turn.id, error: String(err) });
+        this.state = transition(this.state, { type: 'end' });
+        this.publishEvent('commit_failed', turn.id, {
+          code: 'internal',
+          message: `the commit was aborted by an internal error: ${String(err)}`,
+          stage: 'ledger',
+          verdicts: [],
+          commit_seq: null,
+          provenance_hash: null,
+          state_hash: this.world.hash,
+        });
+        return;
+      }
       if (!this.isActive(turn)) return; // cancelled: the abort surfaced as an error
       this.failTurn(turn, 'backend_error', err instanceof Error ? err.message : String(err));
     }
@@ -381,24 +508,23 @@ export class InteractionSession {
     this.publishEvent('turn_failed', turn.id, { code, message, tokens_emitted: turn.tokens });
   }
 
-  private buildPrompt(playerText: string): GenerationRequest {
-    const messages: ChatMessage[] = [
-      { role: 'system', content: `You are ${this.npc.name}. ${this.npc.persona}` },
-      { role: 'user', content: playerText },
-    ];
-    return { messages, sampling: this.npc.sampling };
-  }
-
-  private commitInput(turn: ActiveTurn): CommitInput {
+  private commitInput(
+    turn: ActiveTurn,
+    output: ParsedOutput,
+    before: SessionWorld,
+    prepared: PreparedCommit,
+  ): CommitInput {
     const model = turn.model;
     const prompt = turn.prompt;
     if (model === undefined || prompt === undefined) throw new Error('turn has no model output to commit');
     const s = this.npc.sampling;
     return {
+      outcome: prepared.failure === null ? 'committed' : 'failed',
       run_id: this.deps.runId,
       session_id: this.id,
       turn_id: turn.id,
       npc_id: this.npc.id,
+      scenario: { id: this.scenario.scenario.id, content_hash: this.scenario.contentHash },
       model: model.ref,
       model_content_hash: model.contentHash,
       sampling: { temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed: s.seed },
@@ -406,6 +532,15 @@ export class InteractionSession {
       player_text_hash: sha256Hex(turn.playerText),
       final_text_hash: sha256Hex(turn.reply),
       token_count: turn.tokens,
+      proposals: output.proposals,
+      proposal_errors: output.errors,
+      agent_envelopes: [],
+      verdicts: prepared.verdicts,
+      patch: prepared.patch,
+      state_hash_before: before.hash,
+      state_hash_after:
+        prepared.failure === null && prepared.afterHash !== null ? prepared.afterHash : before.hash,
+      failure: prepared.failure,
       committed_at: this.deps.clock.now(),
       final_text: turn.reply,
     };

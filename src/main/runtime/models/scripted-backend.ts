@@ -1,5 +1,7 @@
+import { ACTION_PREFIX } from '../../../shared/proposals';
+import type { ScriptedModel } from '../../../shared/scenario';
 import type { Clock } from '../core/clock';
-import { sha256Hex } from '../core/hash';
+import { hashCanonical, sha256Hex } from '../core/hash';
 import type { GenerationRequest, LoadedModel, LoadOptions, ModelBackend, TokenChunk } from './backend';
 
 /**
@@ -13,7 +15,12 @@ export interface ScriptedBackendOptions {
   readonly tokenIntervalMs?: number;
   /** Simulated load time, ms, reported as progress in 4 steps. Default 0. */
   readonly loadMs?: number;
-  /** Picks the reply for a request. Default: one of SCRIPTED_LINES by a hash of the last user line. */
+  /** Scripted models by model id (from scenarios' `scripted_models`). */
+  readonly models?: Readonly<Record<string, ScriptedModel>>;
+  /**
+   * Picks the reply for a request, for models not in `models`. Default: one of SCRIPTED_LINES by a
+   * hash of the last user line.
+   */
   readonly script?: (request: GenerationRequest) => string;
   /** For tests of failure paths: throw after this many tokens. */
   readonly failAfterTokens?: number;
@@ -34,10 +41,27 @@ export function scriptedTokens(text: string): string[] {
   return text.match(/\s*\S+/g) ?? [];
 }
 
+function lastUserLine(request: GenerationRequest): string {
+  return [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+}
+
+function pick<T>(list: readonly T[], key: string): T {
+  return list[Number.parseInt(sha256Hex(key).slice(0, 8), 16) % list.length] as T;
+}
+
 function defaultScript(request: GenerationRequest): string {
-  const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-  const index = Number.parseInt(sha256Hex(lastUser).slice(0, 8), 16) % SCRIPTED_LINES.length;
-  return SCRIPTED_LINES[index] as string;
+  return pick(SCRIPTED_LINES, lastUserLine(request));
+}
+
+/**
+ * A scenario's scripted model: the first reply with a keyword in the player's lowercased line, its
+ * actions written as `ACTION` lines exactly as a model would (docs/actions.md); else a fallback line.
+ */
+export function scriptedModelReply(model: ScriptedModel, request: GenerationRequest): string {
+  const line = lastUserLine(request).toLowerCase();
+  const reply = model.replies.find((r) => r.when.some((w) => line.includes(w.toLowerCase())));
+  if (reply === undefined) return pick(model.fallback, line);
+  return [reply.say, ...reply.actions.map((a) => `${ACTION_PREFIX} ${JSON.stringify(a)}`)].join('\n');
 }
 
 export class ScriptedBackend implements ModelBackend {
@@ -54,15 +78,20 @@ export class ScriptedBackend implements ModelBackend {
       options.onProgress?.(i / steps);
     }
     this.loaded.add(modelId);
-    const script = this.options.script ?? defaultScript;
+    const scripted = this.options.models?.[modelId];
+    const script =
+      scripted === undefined
+        ? (this.options.script ?? defaultScript)
+        : (request: GenerationRequest) => scriptedModelReply(scripted, request);
     const interval = this.options.tokenIntervalMs ?? 30;
     const failAfter = this.options.failAfterTokens;
     return {
       info: {
         ref: { backend: this.kind, model_id: modelId },
-        contentHash: sha256Hex(
-          `scripted:${modelId}:${this.options.script === undefined ? 'default' : 'custom'}`,
-        ),
+        contentHash:
+          scripted === undefined
+            ? sha256Hex(`scripted:${modelId}:${this.options.script === undefined ? 'default' : 'custom'}`)
+            : hashCanonical({ scripted: modelId, model: scripted }),
         contextLength: 4096,
       },
       async *stream(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<TokenChunk> {

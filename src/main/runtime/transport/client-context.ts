@@ -32,16 +32,44 @@ export class ClientContext {
   ) {}
 
   /**
-   * Executes one validated command. Throws RuntimeError with a protocol code on refusal. Send the
-   * result, then call `start` if present: it starts event delivery (a subscription's replay), so the
-   * client reads the result before the events it announces.
+   * Executes one validated command. Throws (or, for the slow ledger commands, rejects) with a
+   * RuntimeError carrying a protocol code on refusal. Send the result, then call `start` if present:
+   * it starts event delivery (a subscription's replay), so the client reads the result before the
+   * events it announces. Turn commands always answer synchronously.
    */
-  execute(command: Executable): Executed {
+  execute(command: Executable): Executed | Promise<Executed> {
     if (this.closed) throw new RuntimeError('internal', 'the connection is closed');
-    const { manager } = this.runtime;
+    const runtime = this.runtime;
+    const { manager } = runtime;
     switch (command.type) {
       case 'session.create':
-        return { result: manager.createSession(command.npc_id).summary() };
+        return { result: manager.createSession(command.scenario_id, command.npc_id).summary() };
+      case 'scenario.list':
+        return {
+          result: {
+            scenarios: runtime.scenarios.summaries(),
+            default_scenario_id: runtime.scenarios.defaultId,
+          },
+        };
+      case 'world.get': {
+        const session = manager.get(command.session_id);
+        const world = session.worldState;
+        return {
+          result: {
+            session_id: session.id,
+            scenario_id: session.scenario.scenario.id,
+            state: world.state,
+            state_hash: world.hash,
+            last_commit_seq: world.lastCommitSeq,
+          },
+        };
+      }
+      case 'ledger.commits':
+        return { result: runtime.commits(command.session_id, command.after_seq, command.limit) };
+      case 'ledger.verify':
+        return runtime.verify(command.session_id).then((result) => ({ result }));
+      case 'session.export':
+        return { result: runtime.exportSession(command.session_id, command.include_telemetry) };
       case 'session.list':
         return { result: { sessions: manager.list() } };
       case 'session.subscribe':

@@ -8,7 +8,7 @@ import {
 import type { EventEnvelope } from '../../../shared/protocol';
 import { toProtocolError } from '../core/errors';
 import type { ParleyRuntime } from '../runtime';
-import { ClientContext } from './client-context';
+import { ClientContext, type Executed } from './client-context';
 import { decodeCommand, encodeControl, encodeEvent } from './codec';
 
 /** The part of a `ws` WebSocket a connection needs; tests use in-memory fakes. */
@@ -130,10 +130,18 @@ export class WsConnection {
       });
       return;
     }
-    try {
-      const { result, start } = this.context.execute(command);
+    const answer = ({ result, start }: Executed): void => {
+      if (this.closed) return;
       this.sendControl({ type: 'result', id, command: command.type, result });
       start?.();
+    };
+    try {
+      const executed = this.context.execute(command);
+      if (executed instanceof Promise)
+        executed.then(answer, (err: unknown) => {
+          if (!this.closed) this.sendError(id, toProtocolError(err));
+        });
+      else answer(executed);
     } catch (err) {
       this.sendError(id, toProtocolError(err));
     }
