@@ -8,14 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  findNodeAtLocation,
-  getNodeValue,
-  parseTree,
-  printParseErrorCode,
-  type Node,
-  type ParseError,
-} from 'jsonc-parser';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { Scenario, type ScenarioSummary } from '../../../shared/scenario';
 import { canonicalJson, sha256Hex } from '../core/hash';
@@ -101,29 +94,18 @@ function positions(text: string): (offset: number) => Position {
   };
 }
 
-/** Finds where an issue at `path` sits in the tree: the node itself, else its nearest ancestor that exists. */
-interface Located {
-  /** The node at the full path, if it exists. */
-  readonly node: Node | undefined;
-  /** The offset to report. */
-  readonly offset: number;
-}
-
 /**
- * Locates `path` in `root`. `atKey` points at the property's key (unknown or invalid keys) rather
- * than its value. A path that does not exist (a missing property) is reported at its parent.
+ * The offset of `path` in `root`, or of its nearest ancestor that exists (a missing property is
+ * reported where it belongs). `atKey` points at the property's key rather than its value.
  */
-function locate(root: Node, path: readonly Segment[], atKey: boolean): Located {
+function locate(root: Node, path: readonly Segment[], atKey: boolean): number {
   for (let n = path.length; n >= 0; n--) {
-    const node = findNodeAtLocation(root, path.slice(0, n) as Segment[]);
+    const node = findNodeAtLocation(root, path.slice(0, n));
     if (node === undefined) continue;
-    const keyed = atKey && n === path.length && node.parent?.type === 'property';
-    return {
-      node: n === path.length ? node : undefined,
-      offset: keyed ? (node.parent?.offset ?? 0) : node.offset,
-    };
+    const parent = node.parent;
+    return atKey && n === path.length && parent?.type === 'property' ? parent.offset : node.offset;
   }
-  return { node: undefined, offset: root.offset };
+  return root.offset;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,13 +162,16 @@ function duplicateKeys(
             issue: {
               path: formatPath([...path, key]),
               ...pos,
-              message: `duplicate key "${key}" (first at line ${at(first).line}); JSON would keep only the last`,
+              message: `duplicate key "${key}" (first at ${at(first).line}:${at(first).column}); JSON keeps only the last`,
             },
           });
         } else seen.set(key, prop.offset);
         if (value !== undefined) walk(value, [...path, key]);
       }
-    } else if (node.type === 'array') (node.children ?? []).forEach((child, i) => walk(child, [...path, i]));
+    } else if (node.type === 'array')
+      (node.children ?? []).forEach((child, i) => {
+        walk(child, [...path, i]);
+      });
   };
   walk(root, []);
   return found;
@@ -210,17 +195,35 @@ interface Placed {
 
 const TYPE_NAMES: Record<string, string> = { int: 'integer' };
 
-/** zod's message, made to name what was found where that helps and the schema message alone does not. */
-function describe(issue: Issue, node: Node | undefined, missing: boolean): string {
+/** What the document holds at a path: `present` false when the path leads nowhere. */
+interface Found {
+  readonly present: boolean;
+  readonly value: unknown;
+}
+
+function valueAt(root: unknown, path: readonly Segment[]): Found {
+  let value = root;
+  for (const seg of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, seg))
+      return { present: false, value: undefined };
+    value = (value as Record<string | number, unknown>)[seg];
+  }
+  return { present: true, value };
+}
+
+function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/** zod's message, made to say what was found where zod's alone would not. */
+function describe(issue: Issue, found: Found): string {
   switch (issue.code) {
     case 'invalid_type':
-      return missing
-        ? `missing required property (expected ${TYPE_NAMES[issue.expected] ?? issue.expected})`
-        : issue.message;
-    case 'invalid_value': {
-      const got = node === undefined ? '' : ` (got ${JSON.stringify(getNodeValue(node))})`;
-      return `${issue.message}${got}`;
-    }
+      return found.present
+        ? issue.message
+        : `missing required property (expected ${TYPE_NAMES[issue.expected] ?? issue.expected})`;
+    case 'invalid_value':
+      return found.present ? `${issue.message} (got ${JSON.stringify(found.value)})` : issue.message;
     case 'invalid_union': {
       // A union of primitives (flag values): name every alternative instead of zod's bare "Invalid input".
       const expected = issue.errors.map((branch) =>
@@ -229,9 +232,8 @@ function describe(issue: Issue, node: Node | undefined, missing: boolean): strin
           : undefined,
       );
       if (expected.every((e) => e !== undefined)) {
-        const received = node === undefined ? 'nothing' : node.type;
         const alternatives = `${expected.slice(0, -1).join(', ')} or ${expected.at(-1) ?? ''}`;
-        return `expected ${alternatives}, received ${received}`;
+        return `expected ${alternatives}, received ${found.present ? jsonType(found.value) : 'nothing'}`;
       }
       return issue.message;
     }
@@ -263,38 +265,22 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** Turns zod issues into scenario issues, one per unknown key, placed in the text when there is one. */
-function toIssues(issues: readonly Issue[], text: TextContext | undefined): Placed[] {
-  const out: Placed[] = [];
-  const add = (
-    path: readonly Segment[],
-    atKey: boolean,
-    message: (node: Node | undefined, missing: boolean) => string,
-  ) => {
-    if (text === undefined) {
-      out.push({
-        offset: Number.MAX_SAFE_INTEGER,
-        issue: { path: formatPath(path), message: message(undefined, false) },
-      });
-      return;
-    }
-    const { node, offset } = locate(text.root, path, atKey);
-    const pos = text.at(offset);
-    out.push({
-      offset,
-      issue: { path: formatPath(path), ...pos, message: message(node, node === undefined) },
-    });
+function toIssues(issues: readonly Issue[], value: unknown, text: TextContext | undefined): Placed[] {
+  const place = (path: readonly Segment[], atKey: boolean, message: string): Placed => {
+    const issue = { path: formatPath(path), message };
+    if (text === undefined) return { offset: Number.MAX_SAFE_INTEGER, issue };
+    // A path that is not in the text (a missing property) is placed at its nearest ancestor.
+    const offset = locate(text.root, path, atKey);
+    return { offset, issue: { ...issue, ...text.at(offset) } };
   };
-  for (const issue of issues) {
+  return issues.flatMap((issue) => {
     const path = issue.path.filter((s): s is Segment => typeof s !== 'symbol');
-    if (issue.code === 'unrecognized_keys')
-      for (const key of issue.keys) {
-        const allowed = allowedKeys(path);
-        const known = allowed === undefined ? '' : `; allowed here: ${allowed.join(', ')}`;
-        add([...path, key], true, () => `unknown key "${key}"${known}`);
-      }
-    else add(path, issue.code === 'invalid_key', (node, missing) => describe(issue, node, missing));
-  }
-  return out;
+    if (issue.code !== 'unrecognized_keys')
+      return [place(path, issue.code === 'invalid_key', describe(issue, valueAt(value, path)))];
+    const allowed = allowedKeys(path);
+    const known = allowed === undefined ? '' : `; allowed here: ${allowed.join(', ')}`;
+    return issue.keys.map((key) => place([...path, key], true, `unknown key "${key}"${known}`));
+  });
 }
 
 function validate(
@@ -304,7 +290,7 @@ function validate(
   extra: Placed[] = [],
 ): LoadedScenario {
   const parsed = Scenario.safeParse(value);
-  const problems = [...extra, ...(parsed.success ? [] : toIssues(parsed.error.issues, text))];
+  const problems = [...extra, ...(parsed.success ? [] : toIssues(parsed.error.issues, value, text))];
   if (!parsed.success || problems.length > 0)
     throw new ScenarioError(
       source,
@@ -354,7 +340,7 @@ function parseText(text: string, source: string): ParsedText {
   const context: TextContext = { root, at };
   return {
     loaded: validate(value, source, context, duplicateKeys(root, at)),
-    position: (path) => at(locate(root, path, false).offset),
+    position: (path) => at(locate(root, path, false)),
   };
 }
 

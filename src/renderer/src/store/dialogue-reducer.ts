@@ -1,24 +1,57 @@
 /**
  * Per-session dialogue state built from event envelopes: turns in order, each with its player line,
- * the NPC reply and where that reply stands. Plain functions; the store calls them.
+ * the NPC reply, the actions it proposes and where all of that stands. Plain functions; the store
+ * calls them.
  *
  * The reply text goes through three stages, and only the last is canonical:
- * streamed `token_delta`s → `turn_final` (preview) → `commit_succeeded.payload.text` (committed).
+ * streamed `token_delta`s (spoken part only) → `turn_final` (preview) → `commit_succeeded.payload.text`.
+ * Proposed actions are pending from `turn_final` until the commit applies them or refuses them all.
  */
-import type { EventEnvelope, TerminalTurnEventType } from '../../../shared/protocol';
+import type {
+  EventEnvelope,
+  EventPayload,
+  ModelRef,
+  TerminalTurnEventType,
+} from '../../../shared/protocol';
+import type { Action, ProposalError } from '../../../shared/world';
+import { endedPreview, streamingPreview } from './reply-preview';
 
 export type TurnState = 'streaming' | 'final-preview' | 'committed' | 'cancelled' | 'failed' | 'rejected';
+
+/** The authority plane's answer to a turn: its commit event's payload, tagged. */
+export type CommitOutcome =
+  | ({ readonly outcome: 'committed' } & EventPayload<'commit_succeeded'>)
+  | ({ readonly outcome: 'failed' } & EventPayload<'commit_failed'>);
+
+/**
+ * Where a turn's proposed actions stand: `pending` until the commit, then `committed` (applied) or
+ * `refused` (the commit failed: none applied); `discarded` when the turn ended without a commit
+ * attempt (cancelled, or the turn failed).
+ */
+export type ActionsState = 'pending' | 'committed' | 'refused' | 'discarded';
 
 export interface Turn {
   turnId: string;
   /** The player's line; null when this client never saw it (a rejected turn replayed from the buffer). */
   playerText: string | null;
+  /** The model output as streamed so far: the spoken line, then action lines. Never shown as is. */
+  streamedText: string;
+  /** What the NPC says: the spoken part of the stream, then the preview's, then the committed text. */
   replyText: string;
+  /** While streaming: action lines have begun (they are not shown; the turn says it is proposing). */
+  proposingActions: boolean;
+  /** The actions `turn_final` listed; null before it (or when it was dropped as telemetry). */
+  proposals: readonly Action[] | null;
+  /** Action lines `turn_final` could not read. */
+  proposalErrors: readonly ProposalError[];
+  /** The commit attempt's outcome; null until `commit_succeeded` or `commit_failed`. */
+  commit: CommitOutcome | null;
   state: TurnState;
   /** Tokens the runtime published so far (highest `token_delta` index + 1, then the runtime's own count). */
   tokenCount: number;
   /** A `token_delta` was skipped (telemetry dropped): the streamed text has holes until `turn_final`. */
   tokensMissing: boolean;
+  /** The ledger record of the commit attempt (committed or failed). */
   commitSeq: number | null;
   provenanceHash: string | null;
   /** Why the turn did not commit, e.g. `text_too_long: …` or `client_cancel`. */
@@ -35,6 +68,11 @@ export interface SessionDialogue {
   /** Telemetry events the server dropped for this subscriber (sum of `stream_overflow.dropped`). */
   telemetryDropped: number;
   closedReason: string | null;
+  /** From `session_started`. */
+  scenarioId: string | null;
+  npcId: string | null;
+  /** The newest world state hash the events announced (session start, then each commit attempt). */
+  stateHash: string | null;
 }
 
 export interface DialogueState {
@@ -47,15 +85,34 @@ export function isTurnInProgress(state: TurnState): boolean {
   return state === 'streaming' || state === 'final-preview';
 }
 
+export function actionsState(turn: Turn): ActionsState {
+  if (turn.commit !== null) return turn.commit.outcome === 'committed' ? 'committed' : 'refused';
+  return isTurnInProgress(turn.state) ? 'pending' : 'discarded';
+}
+
 export function emptySession(): SessionDialogue {
-  return { lastSeq: 0, turnIds: [], turns: {}, telemetryDropped: 0, closedReason: null };
+  return {
+    lastSeq: 0,
+    turnIds: [],
+    turns: {},
+    telemetryDropped: 0,
+    closedReason: null,
+    scenarioId: null,
+    npcId: null,
+    stateHash: null,
+  };
 }
 
 function newTurn(turnId: string): Turn {
   return {
     turnId,
     playerText: null,
+    streamedText: '',
     replyText: '',
+    proposingActions: false,
+    proposals: null,
+    proposalErrors: [],
+    commit: null,
     state: 'streaming',
     tokenCount: 0,
     tokensMissing: false,
@@ -74,6 +131,8 @@ class DialogueDraft {
   private readonly sessions: Record<string, SessionDialogue>;
   private readonly copiedSessions = new Set<string>();
   private readonly copiedTurns = new Set<string>();
+  /** Turns whose stream grew in this batch: their preview is recomputed once, at the end. */
+  readonly streamed = new Set<Turn>();
 
   constructor(state: DialogueState) {
     this.sessions = { ...state.sessions };
@@ -118,6 +177,12 @@ export function applyDialogueEvents(state: DialogueState, events: readonly Event
     session.lastSeq = Math.max(session.lastSeq, event.seq);
     applyEvent(draft, event);
   }
+  for (const turn of draft.streamed) {
+    if (turn.state !== 'streaming') continue;
+    const preview = streamingPreview(turn.streamedText);
+    turn.replyText = preview.spoken;
+    turn.proposingActions = preview.proposing;
+  }
   return draft.result();
 }
 
@@ -129,8 +194,17 @@ function applyEvent(draft: DialogueDraft, event: EventEnvelope): void {
     case 'stream_overflow':
       draft.session(event.session_id).telemetryDropped += event.payload.dropped;
       return;
-    case 'session_started':
+    case 'session_started': {
+      const session = draft.session(event.session_id);
+      session.scenarioId = event.payload.scenario_id;
+      session.npcId = event.payload.npc_id;
+      session.stateHash = event.payload.state_hash;
       return;
+    }
+    case 'commit_succeeded':
+    case 'commit_failed':
+      draft.session(event.session_id).stateHash = event.payload.state_hash;
+      break;
     default:
       break;
   }
@@ -148,14 +222,19 @@ function applyEvent(draft: DialogueDraft, event: EventEnvelope): void {
     case 'token_delta': {
       if (turn.state !== 'streaming' || event.payload.index < turn.tokenCount) return;
       if (event.payload.index > turn.tokenCount) turn.tokensMissing = true;
-      turn.replyText += event.payload.text;
+      turn.streamedText += event.payload.text;
       turn.tokenCount = event.payload.index + 1;
+      draft.streamed.add(turn);
       return;
     }
     case 'turn_final':
       if (turn.state !== 'streaming') return;
       turn.state = 'final-preview';
+      // The runtime's reading of the whole output: the spoken line and the parsed proposals.
       turn.replyText = event.payload.text;
+      turn.proposingActions = false;
+      turn.proposals = event.payload.proposals;
+      turn.proposalErrors = event.payload.proposal_errors;
       turn.tokenCount = event.payload.token_count;
       turn.tokensMissing = false;
       return;
@@ -174,6 +253,11 @@ function applyEvent(draft: DialogueDraft, event: EventEnvelope): void {
 }
 
 function applyTerminal(turn: Turn, event: Extract<EventEnvelope, { type: TerminalTurnEventType }>): void {
+  // A stream that ends before `turn_final` keeps its spoken part; no later token can extend it.
+  if (turn.state === 'streaming') {
+    turn.replyText = endedPreview(turn.streamedText);
+    turn.proposingActions = false;
+  }
   switch (event.type) {
     case 'commit_succeeded':
       turn.state = 'committed';
@@ -181,10 +265,14 @@ function applyTerminal(turn: Turn, event: Extract<EventEnvelope, { type: Termina
       turn.replyText = event.payload.text;
       turn.commitSeq = event.payload.commit_seq;
       turn.provenanceHash = event.payload.provenance_hash;
+      turn.commit = { outcome: 'committed', ...event.payload };
       return;
     case 'commit_failed':
       turn.state = 'failed';
-      turn.reason = `commit failed: ${event.payload.code}: ${event.payload.message}`;
+      turn.reason = `commit failed at ${event.payload.stage}: ${event.payload.code}: ${event.payload.message}`;
+      turn.commitSeq = event.payload.commit_seq;
+      turn.provenanceHash = event.payload.provenance_hash;
+      turn.commit = { outcome: 'failed', ...event.payload };
       return;
     case 'turn_cancelled':
       turn.state = 'cancelled';
@@ -203,7 +291,7 @@ function applyTerminal(turn: Turn, event: Extract<EventEnvelope, { type: Termina
   }
 }
 
-function modelName(model: { backend: string; model_id: string }): string {
+function modelName(model: ModelRef): string {
   return `${model.backend}/${model.model_id}`;
 }
 
