@@ -48,7 +48,7 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   {
     // Architecture boundary: the runtime and the protocol never see Electron.
-    files: ['src/main/runtime/**/*.ts', 'src/shared/**/*.ts', 'src/main/serve.ts'],
+    files: ['src/main/runtime/**/*.ts', 'src/shared/**/*.ts', 'src/main/serve.ts', 'src/main/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

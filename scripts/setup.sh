@@ -4,6 +4,8 @@
 #   scripts/setup.sh --browser  also Debian's Chromium, for the e2e tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Everything this script says goes to stderr, so `npm run -s ledger -- export ... > bundle.json` stays clean.
+exec 1>&2
 
 want_browser=0
 for arg in "$@"; do

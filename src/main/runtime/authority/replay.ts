@@ -10,7 +10,7 @@ import type { EventEnvelope } from '../../../shared/protocol';
 import { canonicalJson, hashCanonical, sha256Hex } from '../core/hash';
 import { prepareCommit } from './commit';
 import type { ExtensionManager } from './extensions';
-import type { CommitRow, Ledger, SessionRow } from './ledger';
+import { LedgerError, type CommitRow, type Ledger, type SessionRow } from './ledger';
 import { parseScenarioValue, type LoadedScenario } from './scenario-loader';
 import { applyPatch, PatchApplyError, stateHash } from './world-state';
 
@@ -71,11 +71,16 @@ export async function replay(source: ReplaySource, options: ReplayOptions): Prom
       };
       const expected: number = (prev?.seq ?? 0) + 1;
       if (source.chain === 'full' && row.commit_seq !== expected)
-        at(
-          'sequence',
-          `expected commit ${expected} next but found ${row.commit_seq}: ` +
-            `${row.commit_seq > expected ? 'records are missing' : 'records are out of order'}`,
-        );
+        // A gap is reported at the first missing sequence number.
+        throw new Diverged({
+          commit_seq: Math.min(expected, row.commit_seq),
+          session_id: null,
+          kind: 'sequence',
+          message:
+            row.commit_seq > expected
+              ? `commit ${expected} is missing (the next record is commit ${row.commit_seq})`
+              : `commit ${row.commit_seq} appears after commit ${expected - 1}: records are out of order`,
+        });
       if (prev !== null && row.commit_seq <= prev.seq)
         at('sequence', `commit ${row.commit_seq} follows ${prev.seq}: out of order`);
       let raw: unknown;
@@ -272,9 +277,10 @@ export function exportSession(
   telemetry?: readonly EventEnvelope[],
 ): SessionBundle {
   const session = ledger.session(sessionId);
-  if (session === undefined) throw new Error(`the ledger has no session '${sessionId}'`);
+  if (session === undefined) throw new LedgerError(`${ledger.file} has no session '${sessionId}'`);
   const scenarioJson = ledger.scenarioJson(session.scenario_hash);
-  if (scenarioJson === undefined) throw new Error(`the ledger lacks scenario ${session.scenario_hash}`);
+  if (scenarioJson === undefined)
+    throw new LedgerError(`${ledger.file} lacks scenario ${session.scenario_hash}`);
   return {
     format: 'parley-session-bundle',
     version: 1,

@@ -1,4 +1,5 @@
-import { applyPatch as applyJsonPatch, deepClone, JsonPatchError, type Operation } from 'fast-json-patch';
+// Default import: the package's CommonJS entry has no named exports Node can see.
+import jsonPatch, { type Operation } from 'fast-json-patch';
 import { WorldState, type PatchOperation } from '../../../shared/world';
 import { hashCanonical } from '../core/hash';
 
@@ -18,9 +19,14 @@ export class PatchApplyError extends Error {
 export function applyPatch(state: WorldState, patch: readonly PatchOperation[]): WorldState {
   let result: unknown;
   try {
-    result = applyJsonPatch(deepClone(state), deepClone(patch) as Operation[], true, true).newDocument;
+    result = jsonPatch.applyPatch(
+      jsonPatch.deepClone(state),
+      jsonPatch.deepClone(patch) as Operation[],
+      true,
+      true,
+    ).newDocument;
   } catch (err) {
-    if (err instanceof JsonPatchError) {
+    if (err instanceof jsonPatch.JsonPatchError) {
       const op = err.operation as { op?: string; path?: string } | undefined;
       throw new PatchApplyError(
         `patch operation ${String(err.index)} (${op?.op ?? '?'} ${op?.path ?? '?'}) does not apply: ${err.name}`,

@@ -3,18 +3,12 @@ import type { SessionSummary } from '../../../shared/commands';
 import { BridgeError, type AnyBridgeCommand } from '../bridge/types';
 import type { FrameScheduler } from '../events/event-batcher';
 import { createAppStore, type AppStore } from '../store/app-store';
-import { committedTurn, envelopes, MODEL } from '../testing/envelopes';
+import { committedTurn, envelopes, MODEL, sessionSummary } from '../testing/envelopes';
 import { FakeBridge } from '../testing/fake-bridge';
 import { settle } from '../testing/fake-socket';
 import { createInspector, type Inspector } from './inspector';
 
-const SESSION: SessionSummary = {
-  session_id: 's1',
-  npc_id: 'innkeeper',
-  created_at: 5,
-  last_seq: 0,
-  active_turn_id: null,
-};
+const SESSION: SessionSummary = sessionSummary('s1', 5);
 
 let bridge: FakeBridge;
 let store: AppStore;

@@ -8,7 +8,18 @@ import { BridgeError, type Bridge, type BridgeStatus } from '../bridge/types';
 import { animationFrameScheduler, createEventBatcher, type FrameScheduler } from '../events/event-batcher';
 import type { AppStore } from '../store/app-store';
 import type { CommandFailure } from '../store/feedback-slice';
+import { lastCommitSeq } from '../store/provenance-reducer';
 import { selectActiveTurnId } from '../store/selectors';
+import { coalesce } from './coalesce';
+
+/** Pages of `ledger.commits` one refresh reads at most (200 records each, the command's default). */
+const MAX_COMMIT_PAGES = 50;
+
+/** Which scenario and NPC a new session plays; the runtime's defaults for whatever is left out. */
+export interface NewSessionChoice {
+  scenarioId?: string;
+  npcId?: string;
+}
 
 export interface InspectorOptions {
   bridge: Bridge;
@@ -20,10 +31,20 @@ export interface InspectorOptions {
 /** User intents. None of the returned promises rejects: failures land in the store's `commandError`. */
 export interface Inspector {
   refreshSessions(): Promise<void>;
+  /** Reads the scenarios a session can play (done on every connect). */
+  loadScenarios(): Promise<void>;
   /** Creates a session, selects it and subscribes to it. */
-  createSession(): Promise<void>;
-  /** Selects a session and subscribes to it (once; later selections reuse the subscription). */
+  createSession(choice?: NewSessionChoice): Promise<void>;
+  /**
+   * Selects a session, subscribes to it (once; later selections reuse the subscription) and reads
+   * its world state and provenance records. Both are read again after each of its commit attempts.
+   */
   selectSession(sessionId: string): Promise<void>;
+  refreshWorld(sessionId: string): Promise<void>;
+  /** Reads the session's ledger records newer than those already held. */
+  refreshCommits(sessionId: string): Promise<void>;
+  /** Verifies the ledger chain and replays the session from it (`ledger.verify`). */
+  verifySession(sessionId: string): Promise<void>;
   /** Starts a turn in the selected session. True when the runtime accepted it. */
   sendTurn(text: string): Promise<boolean>;
   /** Cancels the selected session's running turn, if any. */
@@ -39,14 +60,71 @@ export function createInspector({
   store,
   scheduler = animationFrameScheduler,
 }: InspectorOptions): Inspector {
-  const batcher = createEventBatcher<EventEnvelope>((events) => {
-    store.getState().ingestEvents(events);
-  }, scheduler);
   /** Sessions this inspector has subscribed to (or is subscribing to). */
   const subscribed = new Set<string>();
 
   const fail = (command: string, error: unknown): void => {
     store.getState().reportCommandError(toFailure(command, error));
+  };
+
+  const refreshWorld = coalesce(async (sessionId) => {
+    store.getState().worldRequested(sessionId);
+    try {
+      store.getState().worldLoaded(await bridge.request({ type: 'world.get', session_id: sessionId }));
+    } catch (error) {
+      store.getState().worldFailed(sessionId, describe(error));
+    }
+  });
+
+  const refreshCommits = coalesce(async (sessionId) => {
+    store.getState().commitsRequested(sessionId);
+    try {
+      for (let page = 1; ; page++) {
+        const { commits, more } = await bridge.request({
+          type: 'ledger.commits',
+          session_id: sessionId,
+          after_seq: lastCommitSeq(store.getState().provenance, sessionId),
+        });
+        const done = !more || page === MAX_COMMIT_PAGES || commits.length === 0;
+        store.getState().commitsLoaded(sessionId, commits, done);
+        if (done) return;
+      }
+    } catch (error) {
+      store.getState().commitsFailed(sessionId, describe(error));
+    }
+  });
+
+  /** After a batch: a commit attempt newer than what is held means world state or ledger moved on. */
+  const refreshAfter = (events: readonly EventEnvelope[]): void => {
+    const world = new Set<string>();
+    const ledger = new Set<string>();
+    const state = store.getState();
+    for (const event of events) {
+      if (event.type !== 'commit_succeeded' && event.type !== 'commit_failed') continue;
+      const seq = event.payload.commit_seq;
+      if (seq === null) continue; // The ledger itself failed: there is no record to read.
+      const id = event.session_id;
+      if (seq > lastCommitSeq(state.provenance, id)) ledger.add(id);
+      const held = state.world.sessions[id]?.snapshot;
+      if (event.type === 'commit_succeeded' && (held == null || seq > (held.last_commit_seq ?? 0)))
+        world.add(id);
+    }
+    for (const id of world) void refreshWorld(id);
+    for (const id of ledger) void refreshCommits(id);
+  };
+
+  const batcher = createEventBatcher<EventEnvelope>((events) => {
+    store.getState().ingestEvents(events);
+    refreshAfter(events);
+  }, scheduler);
+
+  const loadScenarios = async (): Promise<void> => {
+    try {
+      const { scenarios, default_scenario_id } = await bridge.request({ type: 'scenario.list' });
+      store.getState().setScenarios(scenarios, default_scenario_id);
+    } catch (error) {
+      store.getState().scenariosFailed(describe(error));
+    }
   };
 
   const refreshSessions = async (): Promise<void> => {
@@ -107,7 +185,10 @@ export function createInspector({
 
   const onStatus = (status: BridgeStatus): void => {
     store.getState().setConnection(status);
-    if (status.state === 'connected') void refreshSessions();
+    if (status.state === 'connected') {
+      void refreshSessions();
+      void loadScenarios();
+    }
   };
 
   const detach = [
@@ -118,24 +199,48 @@ export function createInspector({
     bridge.onStatus(onStatus),
   ];
 
+  const openSession = async (sessionId: string): Promise<void> => {
+    store.getState().selectSession(sessionId);
+    await Promise.all([subscribe(sessionId), refreshWorld(sessionId), refreshCommits(sessionId)]);
+  };
+
   return {
     refreshSessions,
+    loadScenarios,
+    refreshWorld,
+    refreshCommits,
 
-    async createSession() {
+    async createSession(choice = {}) {
       store.getState().clearCommandError();
+      let sessionId: string;
       try {
-        const session = await bridge.request({ type: 'session.create' });
+        const session = await bridge.request({
+          type: 'session.create',
+          ...(choice.scenarioId === undefined ? {} : { scenario_id: choice.scenarioId }),
+          ...(choice.npcId === undefined ? {} : { npc_id: choice.npcId }),
+        });
         store.getState().upsertSession(session);
-        store.getState().selectSession(session.session_id);
-        await subscribe(session.session_id);
+        sessionId = session.session_id;
       } catch (error) {
         fail('session.create', error);
+        return;
       }
+      await openSession(sessionId);
     },
 
-    async selectSession(sessionId) {
-      store.getState().selectSession(sessionId);
-      await subscribe(sessionId);
+    selectSession: openSession,
+
+    async verifySession(sessionId) {
+      const state = store.getState();
+      if (state.provenance.sessions[sessionId]?.verify.state === 'running') return;
+      const throughSeq = lastCommitSeq(state.provenance, sessionId);
+      state.verifyStarted(sessionId);
+      try {
+        const report = await bridge.request({ type: 'ledger.verify', session_id: sessionId });
+        store.getState().verifyDone(sessionId, report, throughSeq);
+      } catch (error) {
+        store.getState().verifyFailed(sessionId, describe(error));
+      }
     },
 
     async sendTurn(text) {
@@ -177,6 +282,11 @@ export function createInspector({
       batcher.dispose();
     },
   };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof BridgeError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toFailure(command: string, error: unknown): CommandFailure {

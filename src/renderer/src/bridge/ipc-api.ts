@@ -15,4 +15,9 @@ export const IPC_FUNCTION = {
   'session.unsubscribe': 'unsubscribe',
   'turn.start': 'startTurn',
   'turn.cancel': 'cancelTurn',
+  'scenario.list': 'listScenarios',
+  'world.get': 'getWorld',
+  'ledger.commits': 'listCommits',
+  'ledger.verify': 'verifyLedger',
+  'session.export': 'exportSession',
 } as const satisfies Record<BridgeCommandType, keyof ParleyPreloadApi>;

@@ -24,6 +24,11 @@ function fakePreload(answer: (fn: string, args: unknown) => IpcReply<unknown>) {
     unsubscribe: invoke('unsubscribe'),
     startTurn: invoke('startTurn'),
     cancelTurn: invoke('cancelTurn'),
+    listScenarios: invoke('listScenarios'),
+    getWorld: invoke('getWorld'),
+    listCommits: invoke('listCommits'),
+    verifyLedger: invoke('verifyLedger'),
+    exportSession: invoke('exportSession'),
     onEvent: (cb) => {
       eventCallback = cb;
       return () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { SubscriptionEndedFrame } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
-import { envelopes, MODEL } from '../testing/envelopes';
+import { envelopes, MODEL, sessionSummary } from '../testing/envelopes';
 import { FakeServer, ManualTimers, settle } from '../testing/fake-socket';
 import { BridgeError, type BridgeStatus } from './types';
 import { WsBridge } from './ws-bridge';
 
-const SUMMARY = { session_id: 's1', npc_id: 'npc', created_at: 1, last_seq: 0, active_turn_id: null };
+const SUMMARY = sessionSummary('s1');
 
 function setup(options: { token?: string | null } = {}) {
   const server = new FakeServer();

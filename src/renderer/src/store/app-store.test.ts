@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SessionSummary } from '../../../shared/commands';
-import { committedTurn, envelopes, MODEL } from '../testing/envelopes';
+import { committedTurn, envelopes, MODEL, sessionSummary } from '../testing/envelopes';
 import { createAppStore, type AppStore } from './app-store';
 import {
   selectActiveTurnId,
@@ -10,13 +10,7 @@ import {
   selectTurn,
 } from './selectors';
 
-const summary = (id: string, createdAt: number): SessionSummary => ({
-  session_id: id,
-  npc_id: 'npc',
-  created_at: createdAt,
-  last_seq: 0,
-  active_turn_id: null,
-});
+const summary = (id: string, createdAt: number): SessionSummary => sessionSummary(id, createdAt);
 
 let store: AppStore;
 

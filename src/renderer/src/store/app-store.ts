@@ -1,10 +1,19 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createAuthoritySlice, type AuthoritySlice } from './authority-slice';
 import { createConnectionSlice, type ConnectionSlice } from './connection-slice';
 import { createDialogueSlice, type DialogueSlice } from './dialogue-slice';
 import { createFeedbackSlice, type FeedbackSlice } from './feedback-slice';
+import { createScenariosSlice, type ScenariosSlice } from './scenarios-slice';
 import { createSessionsSlice, type SessionsSlice } from './sessions-slice';
+import { createViewSlice, type ViewSlice } from './view-slice';
 
-export type AppState = ConnectionSlice & SessionsSlice & DialogueSlice & FeedbackSlice;
+export type AppState = ConnectionSlice &
+  SessionsSlice &
+  ScenariosSlice &
+  DialogueSlice &
+  AuthoritySlice &
+  FeedbackSlice &
+  ViewSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** One store for the whole inspector. A factory, so each test (and each window) gets a fresh one. */
@@ -12,7 +21,10 @@ export function createAppStore(): AppStore {
   return createStore<AppState>()((...args) => ({
     ...createConnectionSlice(...args),
     ...createSessionsSlice(...args),
+    ...createScenariosSlice(...args),
     ...createDialogueSlice(...args),
+    ...createAuthoritySlice(...args),
     ...createFeedbackSlice(...args),
+    ...createViewSlice(...args),
   }));
 }

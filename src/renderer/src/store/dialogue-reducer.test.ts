@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../shared/protocol';
-import { committedTurn, envelopes, HASH, MODEL } from '../testing/envelopes';
 import {
+  BRIBE,
+  committedPayload,
+  committedTurn,
+  envelopes,
+  failedPayload,
+  HASH,
+  MODEL,
+  SELL_KEY,
+  SELL_KEY_PATCH,
+  STATE_0,
+  STATE_1,
+} from '../testing/envelopes';
+import {
+  actionsState,
   applyDialogueEvents,
   EMPTY_DIALOGUE,
   recordTurnStart,
@@ -40,7 +53,12 @@ describe('applyDialogueEvents', () => {
     });
 
     state = applyDialogueEvents(state, [
-      ev('turn_final', 't1', { text: 'Well met, traveller', token_count: 3 }),
+      ev('turn_final', 't1', {
+        text: 'Well met, traveller',
+        token_count: 3,
+        proposals: [],
+        proposal_errors: [],
+      }),
     ]);
     expect(turnOf(state, 't1')).toMatchObject({
       state: 'final-preview',
@@ -49,7 +67,7 @@ describe('applyDialogueEvents', () => {
     });
 
     state = applyDialogueEvents(state, [
-      ev('commit_succeeded', 't1', { commit_seq: 7, provenance_hash: HASH, text: 'Well met, traveller.' }),
+      ev('commit_succeeded', 't1', committedPayload(7, 'Well met, traveller.')),
     ]);
     expect(turnOf(state, 't1')).toMatchObject({
       state: 'committed',
@@ -82,8 +100,8 @@ describe('applyDialogueEvents', () => {
       ev('turn_accepted', 'f', { text: 'fail', model: MODEL }),
       ev('turn_failed', 'f', { code: 'backend_crashed', message: 'worker exited', tokens_emitted: 0 }),
       ev('turn_accepted', 'cf', { text: 'commit fail', model: MODEL }),
-      ev('turn_final', 'cf', { text: 'No.', token_count: 1 }),
-      ev('commit_failed', 'cf', { code: 'governance', message: 'vetoed' }),
+      ev('turn_final', 'cf', { text: 'No.', token_count: 1, proposals: [BRIBE], proposal_errors: [] }),
+      ev('commit_failed', 'cf', failedPayload({ 'turn-limits': 'vetoed' }, null)),
       ev('turn_rejected', 'r', { reason: 'text_too_long', message: 'over 4000', active_turn_id: null }),
     ]);
     expect(turnOf(state, 'c')).toMatchObject({
@@ -95,7 +113,7 @@ describe('applyDialogueEvents', () => {
     expect(turnOf(state, 'f')).toMatchObject({ state: 'failed', reason: 'backend_crashed: worker exited' });
     expect(turnOf(state, 'cf')).toMatchObject({
       state: 'failed',
-      reason: 'commit failed: governance: vetoed',
+      reason: 'commit failed at governance: governance_failed: vetoed',
       commitSeq: null,
     });
     expect(turnOf(state, 'r')).toMatchObject({
@@ -112,9 +130,14 @@ describe('applyDialogueEvents', () => {
       ev('token_delta', 't1', { index: 0, text: 'a' }),
       ev('turn_cancelled', 't1', { reason: 'client_cancel', tokens_emitted: 1 }),
       ev('token_delta', 't1', { index: 1, text: 'b' }),
-      ev('commit_succeeded', 't1', { commit_seq: 1, provenance_hash: HASH, text: 'ab' }),
+      ev('commit_succeeded', 't1', committedPayload(1, 'ab')),
     ]);
-    expect(turnOf(state, 't1')).toMatchObject({ state: 'cancelled', replyText: 'a', commitSeq: null });
+    expect(turnOf(state, 't1')).toMatchObject({
+      state: 'cancelled',
+      replyText: 'a',
+      commitSeq: null,
+      commit: null,
+    });
   });
 
   it('marks missing tokens when telemetry was dropped, until turn_final fills them in', () => {
@@ -129,7 +152,9 @@ describe('applyDialogueEvents', () => {
     let state = applyDialogueEvents(EMPTY_DIALOGUE, events);
     expect(turnOf(state, 't1')).toMatchObject({ replyText: 'ac', tokensMissing: true, tokenCount: 3 });
     expect(state.sessions['s1']?.telemetryDropped).toBe(2);
-    state = applyDialogueEvents(state, [ev('turn_final', 't1', { text: 'abc', token_count: 3 })]);
+    state = applyDialogueEvents(state, [
+      ev('turn_final', 't1', { text: 'abc', token_count: 3, proposals: [], proposal_errors: [] }),
+    ]);
     expect(turnOf(state, 't1')).toMatchObject({ replyText: 'abc', tokensMissing: false });
   });
 
@@ -147,6 +172,100 @@ describe('applyDialogueEvents', () => {
     expect(before.sessions['a']?.turnIds).toEqual(['a1']);
     expect(after.sessions['a']?.turns['a1']).toBe(before.sessions['a']?.turns['a1']);
     expect(after.sessions['b']).toBe(before.sessions['b']);
+  });
+});
+
+describe('proposed actions and commit outcomes', () => {
+  const SPOKEN = 'A room is four silver a night.';
+  const ACTION_LINE = 'ACTION {"kind":"sell_item","item":"room_key","to":"player","count":1,"price":4}';
+
+  it('never shows action lines as speech while they stream, and says actions are being proposed', () => {
+    const ev = envelopes();
+    const tokens = ['A', ' room', ' is', ' four', ' silver', ' a', ' night.', '\nACTION', ` ${ACTION_LINE.slice(7)}`];
+    let state = applyDialogueEvents(EMPTY_DIALOGUE, [ev('turn_accepted', 't1', { text: 'room?', model: MODEL })]);
+    const seen: { reply: string; proposing: boolean }[] = [];
+    tokens.forEach((text, index) => {
+      state = applyDialogueEvents(state, [ev('token_delta', 't1', { index, text })]);
+      const turn = turnOf(state, 't1');
+      seen.push({ reply: turn.replyText, proposing: turn.proposingActions });
+    });
+    expect(seen.every((s) => !s.reply.includes('ACTION') && !s.reply.includes('{'))).toBe(true);
+    // 'A' alone may still become an action line: held back for one token.
+    expect(seen[0]).toEqual({ reply: '', proposing: false });
+    expect(seen[6]).toEqual({ reply: SPOKEN, proposing: false });
+    expect(seen.at(-1)).toEqual({ reply: SPOKEN, proposing: true });
+    expect(turnOf(state, 't1').streamedText).toBe(`${SPOKEN}\n${ACTION_LINE}`);
+  });
+
+  it('computes the preview once per batch from everything streamed in it', () => {
+    const ev = envelopes();
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 't1', { text: 'room?', model: MODEL }),
+      ev('token_delta', 't1', { index: 0, text: 'Yes.' }),
+      ev('token_delta', 't1', { index: 1, text: '\nACT' }),
+    ]);
+    expect(turnOf(state, 't1')).toMatchObject({ replyText: 'Yes.', proposingActions: false });
+  });
+
+  it('keeps the spoken part of a stream cancelled before its final, and discards its actions', () => {
+    const ev = envelopes();
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 't1', { text: 'a', model: MODEL }),
+      ev('token_delta', 't1', { index: 0, text: 'A' }),
+      ev('turn_cancelled', 't1', { reason: 'client_cancel', tokens_emitted: 1 }),
+      ev('turn_accepted', 't2', { text: 'room', model: MODEL }),
+      ev('token_delta', 't2', { index: 0, text: `${SPOKEN}\nACTION {` }),
+      ev('turn_cancelled', 't2', { reason: 'client_cancel', tokens_emitted: 1 }),
+    ]);
+    expect(turnOf(state, 't1').replyText).toBe('A');
+    expect(turnOf(state, 't2')).toMatchObject({ replyText: SPOKEN, proposingActions: false });
+    expect(actionsState(turnOf(state, 't2'))).toBe('discarded');
+  });
+
+  it('lists the proposals of turn_final as pending, then committed with the verdicts and patch', () => {
+    const ev = envelopes();
+    let state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('session_started', null, { npc_id: 'mira', model: MODEL, scenario_id: 'inn', state_hash: STATE_0 }),
+      ev('turn_accepted', 't1', { text: 'room?', model: MODEL }),
+      ev('token_delta', 't1', { index: 0, text: `${SPOKEN}\n${ACTION_LINE}` }),
+      ev('turn_final', 't1', {
+        text: SPOKEN,
+        token_count: 1,
+        proposals: [SELL_KEY],
+        proposal_errors: [{ line: 3, text: 'ACTION {oops', message: 'not JSON' }],
+      }),
+    ]);
+    expect(state.sessions['s1']).toMatchObject({ scenarioId: 'inn', npcId: 'mira', stateHash: STATE_0 });
+    expect(turnOf(state, 't1')).toMatchObject({
+      state: 'final-preview',
+      replyText: SPOKEN,
+      proposals: [SELL_KEY],
+      proposalErrors: [{ line: 3, message: 'not JSON' }],
+      commit: null,
+    });
+    expect(actionsState(turnOf(state, 't1'))).toBe('pending');
+
+    state = applyDialogueEvents(state, [ev('commit_succeeded', 't1', committedPayload(1, SPOKEN, SELL_KEY_PATCH))]);
+    const turn = turnOf(state, 't1');
+    expect(actionsState(turn)).toBe('committed');
+    expect(turn.commit).toMatchObject({ outcome: 'committed', state_hash: STATE_1, patch: SELL_KEY_PATCH });
+    expect(turn.commit?.verdicts.every((v) => v.ok)).toBe(true);
+    expect(state.sessions['s1']?.stateHash).toBe(STATE_1);
+  });
+
+  it('refuses every proposal of a failed commit, keeps its record and failing verdicts', () => {
+    const ev = envelopes();
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 't1', { text: 'bribe', model: MODEL }),
+      ev('turn_final', 't1', { text: 'Keep it.', token_count: 2, proposals: [BRIBE], proposal_errors: [] }),
+      ev('commit_failed', 't1', failedPayload({ 'turn-limits': '50 coin given away; the limit is 20' }, 4)),
+    ]);
+    const turn = turnOf(state, 't1');
+    expect(turn).toMatchObject({ state: 'failed', commitSeq: 4, provenanceHash: HASH });
+    expect(actionsState(turn)).toBe('refused');
+    expect(turn.commit).toMatchObject({ outcome: 'failed', code: 'governance_failed', stage: 'governance' });
+    expect(turn.commit?.verdicts.filter((v) => !v.ok).map((v) => v.rule)).toEqual(['turn-limits']);
+    expect(state.sessions['s1']?.stateHash).toBe(STATE_0);
   });
 });
 
