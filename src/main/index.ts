@@ -4,8 +4,10 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain } from 'electron';
 import { consoleLogger } from './runtime/core/logger';
+import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
+import { loadScenarioDir } from './runtime/authority/scenario-loader';
 import { parseHostOptions } from './runtime/host-options';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
 import { registerIpcHandlers } from './shell/ipc';
@@ -26,7 +28,21 @@ async function start(): Promise<void> {
   hardenSession();
   const parsed = parseHostOptions(process.argv.slice(1), process.env, false);
   const dataDir = (parsed === 'help' ? undefined : parsed.dataDir) ?? app.getPath('userData');
-  runtime = createRuntime({ dataDir, logger: consoleLogger });
+  try {
+    const scenarioDir = parsed === 'help' ? undefined : parsed.scenarioDir;
+    runtime = createRuntime({
+      dataDir,
+      logger: consoleLogger,
+      ...(scenarioDir === undefined
+        ? {}
+        : { scenarios: [...BUILTIN_SCENARIOS, ...loadScenarioDir(scenarioDir)] }),
+    });
+  } catch (err) {
+    // An invalid scenario file or an unreadable ledger: name it and stop, rather than open a broken window.
+    dialog.showErrorBox('Parley cannot start', (err as Error).message);
+    app.exit(1);
+    return;
+  }
   unregister = registerIpcHandlers(
     {
       handle: (channel, listener) => {

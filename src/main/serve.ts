@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from './runtime/core/default-data-dir';
 import { consoleLogger } from './runtime/core/logger';
 import { HOST_USAGE, isLoopback, parseHostOptions } from './runtime/host-options';
-import { createRuntime } from './runtime/runtime';
+import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
+import { loadScenarioDir, type LoadedScenario } from './runtime/authority/scenario-loader';
+import { createRuntime, type ParleyRuntime } from './runtime/runtime';
 import { startServer } from './runtime/transport/ws-server';
 
 async function main(): Promise<void> {
@@ -27,11 +29,22 @@ async function main(): Promise<void> {
       `\n!!! WARNING: binding ${options.host}: Parley's endpoint is reachable from other machines.\n` +
         '!!! Anyone with the token can drive the runtime. Use only on a network you trust.\n\n',
     );
-  const runtime = createRuntime({
-    dataDir: options.dataDir ?? defaultDataDir(),
-    logger: consoleLogger,
-    scripted: { tokenIntervalMs: options.tokenIntervalMs },
-  });
+  let scenarios: LoadedScenario[] = [...BUILTIN_SCENARIOS];
+  let runtime: ParleyRuntime;
+  try {
+    if (options.scenarioDir !== undefined)
+      scenarios = [...scenarios, ...loadScenarioDir(options.scenarioDir)];
+    runtime = createRuntime({
+      dataDir: options.dataDir ?? defaultDataDir(),
+      logger: consoleLogger,
+      scripted: { tokenIntervalMs: options.tokenIntervalMs },
+      scenarios,
+    });
+  } catch (err) {
+    // An invalid scenario file, a clash of scenario ids, an unreadable ledger: say which, and stop.
+    process.stderr.write(`parley serve: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const here = dirname(fileURLToPath(import.meta.url));
   const server = await startServer(runtime, {
     token: options.token,
@@ -44,6 +57,10 @@ async function main(): Promise<void> {
       `  Open the inspector: ${server.pageUrl}\n` +
       `  WebSocket endpoint: ${server.wsUrl}\n` +
       `  Ledger: ${runtime.ledger.file}\n` +
+      `  Scenarios: ${runtime.scenarios
+        .all()
+        .map((s) => s.scenario.id)
+        .join(', ')} (default ${runtime.scenarios.defaultId})\n` +
       `  Token: ${options.tokenFromEnv ? 'from PARLEY_TOKEN' : 'generated for this launch (in the URL fragment above)'}\n` +
       'Press Ctrl+C to stop.\n',
   );

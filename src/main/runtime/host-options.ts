@@ -9,6 +9,8 @@ export interface HostOptions {
   readonly token: string;
   readonly tokenFromEnv: boolean;
   readonly tokenIntervalMs: number;
+  /** Folder of extra *.scenario.json files, loaded next to the built-in ones. */
+  readonly scenarioDir: string | undefined;
 }
 
 export const HOST_USAGE = `Options:
@@ -16,6 +18,7 @@ export const HOST_USAGE = `Options:
   --host <addr>             interface to bind (default 127.0.0.1; anything else is exposed to the network)
   --port <n>                port (default 7420; 0 picks a free one)
   --token-interval-ms <n>   pace of the scripted model backend (default 40)
+  --scenario-dir <dir>      also load every *.scenario.json in <dir> (an invalid file stops startup, named)
   --help
 Environment:
   PARLEY_TOKEN              use this launch token instead of a random one (at least 16 characters)`;
@@ -50,6 +53,7 @@ export function parseHostOptions(
       host: { type: 'string' },
       port: { type: 'string' },
       'token-interval-ms': { type: 'string' },
+      'scenario-dir': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict,
@@ -68,6 +72,7 @@ export function parseHostOptions(
     token: envToken ?? randomBytes(16).toString('hex'),
     tokenFromEnv: envToken !== undefined,
     tokenIntervalMs: intOption('token-interval-ms', str(values['token-interval-ms']), 40, 0, 10_000),
+    scenarioDir: str(values['scenario-dir']),
   };
 }
 

@@ -138,7 +138,9 @@ function runAndKill(bundle: string, dataDir: string, runId: string, plan: KillPl
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
       if (stalled)
-        reject(new Error(`child ${runId} stalled: ${reported.length} reports in ${CHILD_STALL_MS} ms\n${stderr}`));
+        reject(
+          new Error(`child ${runId} stalled: ${reported.length} reports in ${CHILD_STALL_MS} ms\n${stderr}`),
+        );
       else if (!killed || signal !== 'SIGKILL')
         reject(
           new Error(
@@ -184,115 +186,111 @@ afterAll(() => {
 });
 
 describe('ledger under SIGKILL', () => {
-  it(
-    `keeps every reported commit, stays sound and verifies after each of ${KILLS} kills`,
-    async () => {
-      const rand = prng(SEED);
-      const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
-      // Verify re-runs extension workloads; a generous budget keeps a noisy machine from failing them.
-      const extensions = new ExtensionManager(BUILTIN_EXTENSIONS, { clock: systemClock, budgetMs: 30_000 });
-      const dataRoot = mkdtempSync(join(tmpdir(), 'parley-crash-data-'));
-      const firstReports: number[] = [];
-      const stats = {
-        kills: 0,
-        modes: { startup: 0, 'after-k': 0, busy: 0 } as Record<KillPlan['mode'], number>,
-        reported: 0,
-        unreported: 0,
-        torn: 0,
-        noLedgerYet: 0,
-        normalOpens: 0,
-        records: 0,
-        maxRecords: 0,
-      };
-      try {
-        let dataDir = '';
-        /** Every report seen on the current data dir, by commit seq. */
-        let promised = new Map<number, Reported>();
-        let lastCount = 0;
-        for (let kill = 1; kill <= KILLS; kill++) {
-          if ((kill - 1) % DIR_KILLS === 0) {
-            stats.records += lastCount;
-            dataDir = join(dataRoot, `d${kill}`);
-            promised = new Map();
-            lastCount = 0;
-          }
-          const usualFirst = median(firstReports) ?? 150;
-          const r = rand();
-          const plan: KillPlan =
-            r < 0.2
-              ? { mode: 'startup', afterSpawnMs: rand() * usualFirst * 1.1 }
-              : r < 0.6
-                ? { mode: 'after-k', k: int(1, MAX_K) }
-                : { mode: 'busy', afterFirstMs: rand() * BUSY_WINDOW_MS };
-          const where = `seed ${SEED}, kill ${kill} (${describePlan(plan)})`;
-          const run = await runAndKill(bundle, dataDir, `k${kill}`, plan);
-          stats.kills++;
-          stats.modes[plan.mode]++;
-          stats.reported += run.reported.length;
-          if (run.tornLine) stats.torn++;
-          if (run.firstReportMs !== undefined) firstReports.push(run.firstReportMs);
-          for (const rep of run.reported) {
-            expect(promised.has(rep.seq), `${where}: commit ${rep.seq} reported twice`).toBe(false);
-            promised.set(rep.seq, rep);
-          }
-
-          const file = join(dataDir, 'ledger.sqlite');
-          if (!existsSync(file) && promised.size === 0) {
-            // Killed before the child created its ledger: nothing was promised.
-            stats.noLedgerYet++;
-            continue;
-          }
-          const ledger = Ledger.open(file, { readonly: true });
-          let count: number;
-          try {
-            expect(ledger.integrityCheck(), `${where}: integrity_check`).toBe('ok');
-            const stored = new Map<number, { hash: string; outcome: string }>();
-            for (const row of ledger.commits())
-              stored.set(row.commit_seq, { hash: row.provenance_hash, outcome: row.outcome });
-            const missing = [...promised.values()].filter((p) => {
-              const s = stored.get(p.seq);
-              return s?.hash !== p.hash || s.outcome !== p.outcome;
-            });
-            expect(missing, `${where}: reported commits missing or different after the kill`).toEqual([]);
-            count = ledger.count();
-            expect(count, `${where}: the ledger shrank`).toBeGreaterThanOrEqual(lastCount);
-            const report = await verifyLedger(ledger, { extensions });
-            expect(report.first_divergence, `${where}: verify`).toBeNull();
-            expect(report.ok).toBe(true);
-            expect(report.commits_checked).toBe(count);
-          } finally {
-            ledger.close();
-          }
-          stats.unreported += count - lastCount - run.reported.length;
-          lastCount = count;
-          stats.maxRecords = Math.max(stats.maxRecords, count);
-
-          // A normal (writable) open must work too: it recovers the WAL and checkpoints on close. Not
-          // every time, so most children start on a hot WAL left by the one killed before them.
-          if (rand() < 0.3 || kill % DIR_KILLS === 0 || kill === KILLS) {
-            const writable = Ledger.open(file);
-            try {
-              expect(writable.integrityCheck(), `${where}: integrity_check after a normal open`).toBe('ok');
-              expect(writable.count(), `${where}: records after a normal open`).toBe(count);
-            } finally {
-              writable.close();
-            }
-            stats.normalOpens++;
-          }
+  it(`keeps every reported commit, stays sound and verifies after each of ${KILLS} kills`, async () => {
+    const rand = prng(SEED);
+    const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+    // Verify re-runs extension workloads; a generous budget keeps a noisy machine from failing them.
+    const extensions = new ExtensionManager(BUILTIN_EXTENSIONS, { clock: systemClock, budgetMs: 30_000 });
+    const dataRoot = mkdtempSync(join(tmpdir(), 'parley-crash-data-'));
+    const firstReports: number[] = [];
+    const stats = {
+      kills: 0,
+      modes: { startup: 0, 'after-k': 0, busy: 0 } as Record<KillPlan['mode'], number>,
+      reported: 0,
+      unreported: 0,
+      torn: 0,
+      noLedgerYet: 0,
+      normalOpens: 0,
+      records: 0,
+      maxRecords: 0,
+    };
+    try {
+      let dataDir = '';
+      /** Every report seen on the current data dir, by commit seq. */
+      let promised = new Map<number, Reported>();
+      let lastCount = 0;
+      for (let kill = 1; kill <= KILLS; kill++) {
+        if ((kill - 1) % DIR_KILLS === 0) {
+          stats.records += lastCount;
+          dataDir = join(dataRoot, `d${kill}`);
+          promised = new Map();
+          lastCount = 0;
         }
-        stats.records += lastCount;
-      } finally {
-        rmSync(dataRoot, { recursive: true, force: true });
+        const usualFirst = median(firstReports) ?? 150;
+        const r = rand();
+        const plan: KillPlan =
+          r < 0.2
+            ? { mode: 'startup', afterSpawnMs: rand() * usualFirst * 1.1 }
+            : r < 0.6
+              ? { mode: 'after-k', k: int(1, MAX_K) }
+              : { mode: 'busy', afterFirstMs: rand() * BUSY_WINDOW_MS };
+        const where = `seed ${SEED}, kill ${kill} (${describePlan(plan)})`;
+        const run = await runAndKill(bundle, dataDir, `k${kill}`, plan);
+        stats.kills++;
+        stats.modes[plan.mode]++;
+        stats.reported += run.reported.length;
+        if (run.tornLine) stats.torn++;
+        if (run.firstReportMs !== undefined) firstReports.push(run.firstReportMs);
+        for (const rep of run.reported) {
+          expect(promised.has(rep.seq), `${where}: commit ${rep.seq} reported twice`).toBe(false);
+          promised.set(rep.seq, rep);
+        }
+
+        const file = join(dataDir, 'ledger.sqlite');
+        if (!existsSync(file) && promised.size === 0) {
+          // Killed before the child created its ledger: nothing was promised.
+          stats.noLedgerYet++;
+          continue;
+        }
+        const ledger = Ledger.open(file, { readonly: true });
+        let count: number;
+        try {
+          expect(ledger.integrityCheck(), `${where}: integrity_check`).toBe('ok');
+          const stored = new Map<number, { hash: string; outcome: string }>();
+          for (const row of ledger.commits())
+            stored.set(row.commit_seq, { hash: row.provenance_hash, outcome: row.outcome });
+          const missing = [...promised.values()].filter((p) => {
+            const s = stored.get(p.seq);
+            return s?.hash !== p.hash || s.outcome !== p.outcome;
+          });
+          expect(missing, `${where}: reported commits missing or different after the kill`).toEqual([]);
+          count = ledger.count();
+          expect(count, `${where}: the ledger shrank`).toBeGreaterThanOrEqual(lastCount);
+          const report = await verifyLedger(ledger, { extensions });
+          expect(report.first_divergence, `${where}: verify`).toBeNull();
+          expect(report.ok).toBe(true);
+          expect(report.commits_checked).toBe(count);
+        } finally {
+          ledger.close();
+        }
+        stats.unreported += count - lastCount - run.reported.length;
+        lastCount = count;
+        stats.maxRecords = Math.max(stats.maxRecords, count);
+
+        // A normal (writable) open must work too: it recovers the WAL and checkpoints on close. Not
+        // every time, so most children start on a hot WAL left by the one killed before them.
+        if (rand() < 0.3 || kill % DIR_KILLS === 0 || kill === KILLS) {
+          const writable = Ledger.open(file);
+          try {
+            expect(writable.integrityCheck(), `${where}: integrity_check after a normal open`).toBe('ok');
+            expect(writable.count(), `${where}: records after a normal open`).toBe(count);
+          } finally {
+            writable.close();
+          }
+          stats.normalOpens++;
+        }
       }
-      console.log(
-        `ledger crash: ${stats.kills} kills (startup ${stats.modes.startup}, after-k ${stats.modes['after-k']}, ` +
-          `busy ${stats.modes.busy}; seed ${SEED}), ${stats.reported} commits reported and all found, ` +
-          `${stats.records} records in ${Math.ceil(KILLS / DIR_KILLS)} ledgers (largest ${stats.maxRecords}), ` +
-          `${stats.unreported} committed but unreported at the kill, ${stats.torn} torn report lines, ` +
-          `${stats.noLedgerYet} kills before the ledger existed, ${stats.normalOpens} normal reopens`,
-      );
-      expect(stats.kills).toBe(KILLS);
-    },
-    600_000,
-  );
+      stats.records += lastCount;
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
+    console.log(
+      `ledger crash: ${stats.kills} kills (startup ${stats.modes.startup}, after-k ${stats.modes['after-k']}, ` +
+        `busy ${stats.modes.busy}; seed ${SEED}), ${stats.reported} commits reported and all found, ` +
+        `${stats.records} records in ${Math.ceil(KILLS / DIR_KILLS)} ledgers (largest ${stats.maxRecords}), ` +
+        `${stats.unreported} committed but unreported at the kill, ${stats.torn} torn report lines, ` +
+        `${stats.noLedgerYet} kills before the ledger existed, ${stats.normalOpens} normal reopens`,
+    );
+    expect(stats.kills).toBe(KILLS);
+  }, 600_000);
 });

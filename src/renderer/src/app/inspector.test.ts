@@ -3,7 +3,22 @@ import type { SessionSummary } from '../../../shared/commands';
 import { BridgeError, type AnyBridgeCommand } from '../bridge/types';
 import type { FrameScheduler } from '../events/event-batcher';
 import { createAppStore, type AppStore } from '../store/app-store';
-import { committedTurn, envelopes, MODEL, sessionSummary } from '../testing/envelopes';
+import type { ResultOf } from '../../../shared/commands';
+import {
+  BRIBE,
+  commitSummary,
+  committedPayload,
+  committedTurn,
+  envelopes,
+  failedPayload,
+  MODEL,
+  SCENARIO,
+  SELL_KEY,
+  sessionSummary,
+  STATE_0,
+  STATE_1,
+  WORLD,
+} from '../testing/envelopes';
 import { FakeBridge } from '../testing/fake-bridge';
 import { settle } from '../testing/fake-socket';
 import { createInspector, type Inspector } from './inspector';
@@ -21,6 +36,16 @@ function answer(answers: Partial<Record<AnyBridgeCommand['type'], unknown>>): vo
     const a = answers[command.type];
     if (a === undefined) throw new Error(`unexpected ${command.type}`);
     return typeof a === 'function' ? (a as (c: AnyBridgeCommand) => unknown)(command) : a;
+  };
+}
+
+function snapshot(lastCommitSeq: number | null, stateHash = STATE_0): ResultOf<'world.get'> {
+  return {
+    session_id: 's1',
+    scenario_id: 'wayside-inn',
+    state: WORLD,
+    state_hash: stateHash,
+    last_commit_seq: lastCommitSeq,
   };
 }
 
@@ -46,26 +71,173 @@ afterEach(() => {
 });
 
 describe('inspector', () => {
-  it('mirrors the connection status and lists sessions once connected', async () => {
-    answer({ 'session.list': { sessions: [SESSION] } });
+  it('mirrors the connection status and lists sessions and scenarios once connected', async () => {
+    answer({
+      'session.list': { sessions: [SESSION] },
+      'scenario.list': { scenarios: [SCENARIO], default_scenario_id: 'wayside-inn' },
+    });
     expect(store.getState().connection.state).toBe('connecting');
     bridge.setStatus({ state: 'connected', error: null });
     await settle();
     expect(store.getState().connection.state).toBe('connected');
     expect(store.getState().sessions.list).toEqual([SESSION]);
+    expect(store.getState().scenarios).toEqual({ list: [SCENARIO], defaultId: 'wayside-inn', error: null });
+  });
+
+  it('keeps working without a scenario list, and says why it is missing', async () => {
+    answer({
+      'session.list': { sessions: [] },
+      'scenario.list': () => {
+        throw new BridgeError('unknown_command', 'no scenarios here');
+      },
+    });
+    bridge.setStatus({ state: 'connected', error: null });
+    await settle();
+    expect(store.getState().scenarios.error).toBe('unknown_command: no scenarios here');
+    expect(store.getState().commandError).toBeNull();
+  });
+
+  it('creates a session for the chosen scenario and NPC', async () => {
+    answer({
+      'session.create': { ...SESSION, npc_id: 'wren' },
+      'session.subscribe': { session_id: 's1', from_seq: 1, overflow_policy: 'drop_telemetry' },
+      'world.get': snapshot(null),
+      'ledger.commits': { session_id: 's1', commits: [], more: false },
+    });
+    await inspector.createSession({ scenarioId: 'wayside-inn', npcId: 'wren' });
+    expect(bridge.requests[0]).toEqual({ type: 'session.create', scenario_id: 'wayside-inn', npc_id: 'wren' });
+  });
+
+  it('reads world state and provenance again after each commit attempt, once per burst', async () => {
+    let world = snapshot(null);
+    let commits = [] as ReturnType<typeof commitSummary>[];
+    answer({
+      'session.subscribe': { session_id: 's1', from_seq: 1, overflow_policy: 'drop_telemetry' },
+      'world.get': () => world,
+      'ledger.commits': (c: AnyBridgeCommand) => ({
+        session_id: 's1',
+        commits: commits.filter((x) => c.type === 'ledger.commits' && x.commit_seq > (c.after_seq ?? 0)),
+        more: false,
+      }),
+    });
+    await inspector.selectSession('s1');
+    const before = bridge.requests.length;
+
+    world = snapshot(1, STATE_1);
+    commits = [commitSummary(1)];
+    const ev = envelopes();
+    bridge.emit(
+      ev('turn_accepted', 't1', { text: 'room', model: MODEL }),
+      ev('turn_final', 't1', { text: 'Key.', token_count: 1, proposals: [SELL_KEY], proposal_errors: [] }),
+      ev('commit_succeeded', 't1', committedPayload(1, 'Key.')),
+    );
+    runFrame();
+    await settle();
+    expect(bridge.requests.slice(before)).toEqual([
+      { type: 'world.get', session_id: 's1' },
+      { type: 'ledger.commits', session_id: 's1', after_seq: 0 },
+    ]);
+    expect(store.getState().world.sessions['s1']?.snapshot?.state_hash).toBe(STATE_1);
+    expect(store.getState().provenance.sessions['s1']?.commits.map((c) => c.commit_seq)).toEqual([1]);
+
+    // A failed attempt leaves world state as it was: only the ledger is read again, from the last record.
+    commits = [commitSummary(1), commitSummary(2, 'failed')];
+    const after = bridge.requests.length;
+    bridge.emit(
+      ev('turn_accepted', 't2', { text: 'bribe', model: MODEL }),
+      ev('turn_final', 't2', { text: 'No.', token_count: 1, proposals: [BRIBE], proposal_errors: [] }),
+      ev('commit_failed', 't2', failedPayload(undefined, 2)),
+    );
+    runFrame();
+    await settle();
+    expect(bridge.requests.slice(after)).toEqual([{ type: 'ledger.commits', session_id: 's1', after_seq: 1 }]);
+    expect(store.getState().provenance.sessions['s1']?.commits.map((c) => c.outcome)).toEqual([
+      'committed',
+      'failed',
+    ]);
+
+    // Replayed events of commits already held ask for nothing.
+    const replayed = bridge.requests.length;
+    bridge.emit(envelopes()('commit_succeeded', 't1', committedPayload(1, 'Key.')));
+    runFrame();
+    await settle();
+    expect(bridge.requests.length).toBe(replayed);
+  });
+
+  it('reads every page of a long ledger', async () => {
+    answer({
+      'ledger.commits': (c: AnyBridgeCommand) => {
+        const after = c.type === 'ledger.commits' ? (c.after_seq ?? 0) : 0;
+        return { session_id: 's1', commits: [commitSummary(after + 1)], more: after + 1 < 3 };
+      },
+    });
+    await inspector.refreshCommits('s1');
+    expect(store.getState().provenance.sessions['s1']).toMatchObject({ loading: false, error: null });
+    expect(store.getState().provenance.sessions['s1']?.commits.map((c) => c.commit_seq)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps fetch failures next to the view they concern, not in the command banner', async () => {
+    answer({
+      'world.get': () => {
+        throw new BridgeError('unknown_session', 'gone');
+      },
+      'ledger.commits': () => {
+        throw new BridgeError('internal', 'disk');
+      },
+    });
+    await Promise.all([inspector.refreshWorld('s1'), inspector.refreshCommits('s1')]);
+    expect(store.getState().world.sessions['s1']).toMatchObject({ loading: false, error: 'unknown_session: gone' });
+    expect(store.getState().provenance.sessions['s1']).toMatchObject({ loading: false, error: 'internal: disk' });
+    expect(store.getState().commandError).toBeNull();
+  });
+
+  it('verifies a session and remembers how far the report reaches', async () => {
+    const report = {
+      ok: true,
+      commits_checked: 1,
+      sessions_checked: 1,
+      head_hash: STATE_1,
+      first_divergence: null,
+      state_hashes: { s1: STATE_1 },
+    };
+    answer({
+      'ledger.commits': { session_id: 's1', commits: [commitSummary(1)], more: false },
+      'ledger.verify': report,
+    });
+    await inspector.refreshCommits('s1');
+    await inspector.verifySession('s1');
+    expect(bridge.requests.at(-1)).toEqual({ type: 'ledger.verify', session_id: 's1' });
+    expect(store.getState().provenance.sessions['s1']?.verify).toEqual({ state: 'done', report, throughSeq: 1 });
+
+    answer({
+      'ledger.verify': () => {
+        throw new BridgeError('internal', 'ledger closed');
+      },
+    });
+    await inspector.verifySession('s1');
+    expect(store.getState().provenance.sessions['s1']?.verify).toEqual({
+      state: 'error',
+      message: 'internal: ledger closed',
+    });
   });
 
   it('creates, selects and subscribes to a new session from seq 1', async () => {
     answer({
       'session.create': SESSION,
       'session.subscribe': { session_id: 's1', from_seq: 1, overflow_policy: 'drop_telemetry' },
+      'world.get': snapshot(null),
+      'ledger.commits': { session_id: 's1', commits: [], more: false },
     });
     await inspector.createSession();
     expect(bridge.requests).toEqual([
       { type: 'session.create' },
       { type: 'session.subscribe', session_id: 's1', from_seq: 1 },
+      { type: 'world.get', session_id: 's1' },
+      { type: 'ledger.commits', session_id: 's1', after_seq: 0 },
     ]);
     expect(store.getState().sessions).toEqual({ list: [SESSION], selectedId: 's1' });
+    expect(store.getState().world.sessions['s1']).toEqual({ snapshot: snapshot(null), loading: false, error: null });
+    expect(store.getState().provenance.sessions['s1']).toMatchObject({ commits: [], loading: false });
   });
 
   it('subscribes once per session, resuming after what the store already holds', async () => {
@@ -73,7 +245,9 @@ describe('inspector', () => {
     store.getState().ingestEvents(committedTurn(envelopes(), 't1', 'hi', ['a']));
     await inspector.selectSession('s1');
     await inspector.selectSession('s1');
-    expect(bridge.requests).toEqual([{ type: 'session.subscribe', session_id: 's1', from_seq: 5 }]);
+    expect(bridge.requests.filter((r) => r.type === 'session.subscribe')).toEqual([
+      { type: 'session.subscribe', session_id: 's1', from_seq: 5 },
+    ]);
   });
 
   it('applies streamed events once per frame', () => {
@@ -165,7 +339,9 @@ describe('inspector', () => {
       },
     });
     await inspector.selectSession('s1');
-    expect(bridge.requests.map((r) => (r.type === 'session.subscribe' ? r.from_seq : null))).toEqual([1, 30]);
+    expect(
+      bridge.requests.flatMap((r) => (r.type === 'session.subscribe' ? [r.from_seq] : [])),
+    ).toEqual([1, 30]);
     expect(store.getState().commandError).toMatchObject({ code: 'resume_gap' });
     expect(store.getState().commandError?.message).toContain('seq 30');
   });
