@@ -203,6 +203,8 @@ export class ExtensionManager {
       controller.abort(outer?.reason);
     };
     outer?.addEventListener('abort', onOuterAbort, { once: true });
+    // A turn cancelled before this workload started: its signal is aborted from the start.
+    if (outer?.aborted === true) controller.abort(outer.reason);
     const started = clock.now();
     const timer = new AbortController();
     try {

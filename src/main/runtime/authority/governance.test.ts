@@ -274,12 +274,18 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
     });
 
     it('fails Wren selling her horseshoe: sell_item is not among her actions', async () => {
-      const prepared = await attempt([{ kind: 'sell_item', item: 'lucky_horseshoe', to: 'player', price: 2 }], {
-        npcId: 'wren',
-      });
+      const prepared = await attempt(
+        [{ kind: 'sell_item', item: 'lucky_horseshoe', to: 'player', price: 2 }],
+        {
+          npcId: 'wren',
+        },
+      );
       expectRefused(prepared, ['allowed-actions']);
       expect(verdictOf(prepared, 'allowed-actions').failures).toEqual([
-        { action_index: 0, message: expect.stringMatching(/^wren may not propose sell_item; allowed: /) as string },
+        {
+          action_index: 0,
+          message: expect.stringMatching(/^wren may not propose sell_item; allowed: /) as string,
+        },
       ]);
     });
 
@@ -301,7 +307,11 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
       const prepared = await attempt([{ kind: 'fail_quest', quest: 'rat_trouble' }], { before });
       expectRefused(prepared, ['allowed-actions']);
       expect(verdictOf(prepared, 'allowed-actions').failures[0]?.action_index).toBe(0);
-      expect(prepared.patch).toContainEqual({ op: 'replace', path: '/quests/rat_trouble/status', value: 'failed' });
+      expect(prepared.patch).toContainEqual({
+        op: 'replace',
+        path: '/quests/rat_trouble/status',
+        value: 'failed',
+      });
     });
   });
 
@@ -316,7 +326,12 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
         { op: 'add', path: '/inventories/player/items/river_map', value: 1 },
       ]);
       expect(Object.hasOwn(inventory(after, 'mira').items, 'river_map')).toBe(false);
-      expect(Object.keys(inventory(after, 'mira').items).sort()).toEqual(['ale', 'candle', 'room_key', 'stew']);
+      expect(Object.keys(inventory(after, 'mira').items).sort()).toEqual([
+        'ale',
+        'candle',
+        'room_key',
+        'stew',
+      ]);
       expect(inventory(after, 'player').items.river_map).toBe(1);
     });
 
@@ -580,7 +595,10 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
 
     it('fails 4 actions (the limit is 3)', async () => {
       const prepared = await attempt(
-        Array.from({ length: 4 }, () => ({ kind: 'sell_item', item: 'stew', to: 'player', price: 1 }) as const),
+        Array.from(
+          { length: 4 },
+          () => ({ kind: 'sell_item', item: 'stew', to: 'player', price: 1 }) as const,
+        ),
       );
       expectRefused(prepared, ['turn-limits']);
       expect(verdictOf(prepared, 'turn-limits').failures).toEqual([
@@ -699,7 +717,11 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
       });
       const after = expectCommitted(prepared, before);
       expect(after.relationships.mira?.player).toBe(-100);
-      expect(prepared.patch).toContainEqual({ op: 'replace', path: '/relationships/mira/player', value: -100 });
+      expect(prepared.patch).toContainEqual({
+        op: 'replace',
+        path: '/relationships/mira/player',
+        value: -100,
+      });
     });
 
     it('clamps in a refused patch too: a +200 jump is recorded as 100', async () => {
