@@ -25,7 +25,10 @@ export interface LoadedScenario {
 }
 
 export interface ScenarioIssue {
-  /** Where in the document, like `npcs.mira.model.backend` or `world.quests.rats.requires.quests_completed[0]`; '' for the file as a whole. */
+  /**
+   * Where in the document, like `npcs.mira.model.backend` or
+   * `world.quests.rats.requires.quests_completed[0]`; '' for the file as a whole.
+   */
   readonly path: string;
   /** 1-based, when the scenario was read from text. */
   readonly line?: number;
