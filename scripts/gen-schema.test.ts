@@ -7,7 +7,8 @@ import WebSocket from 'ws';
 import { COMMAND_TYPES, ErrorCode, PROTOCOL_VERSION, type CommandInput } from '../src/shared/commands';
 import { EVENT_CLASS, EVENT_TYPES, PAYLOAD_SCHEMAS, type EventType } from '../src/shared/protocol';
 import { systemClock } from '../src/main/runtime/core/clock';
-import { DEFAULT_SAMPLING } from '../src/main/runtime/models/backend';
+import { BUILTIN_SCENARIOS } from '../src/main/runtime/authority/builtin-scenarios';
+import { parseScenarioValue, type LoadedScenario } from '../src/main/runtime/authority/scenario-loader';
 import { ScriptedBackend } from '../src/main/runtime/models/scripted-backend';
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
 import { startServer, type ParleyServer } from '../src/main/runtime/transport/ws-server';
@@ -157,6 +158,15 @@ function validate(defName: string, value: unknown): string | null {
 const TOKEN = 'gen-schema-test-token-0123456789';
 const LONG_REPLY = Array.from({ length: 400 }, (_, i) => `word${i}`).join(' ');
 
+function longerReplies(loaded: LoadedScenario | undefined): LoadedScenario {
+  if (loaded === undefined) throw new Error('no built-in scenario');
+  const value = JSON.parse(loaded.canonical) as {
+    npcs: Record<string, { sampling?: { max_tokens?: number } }>;
+  };
+  for (const npc of Object.values(value.npcs)) npc.sampling = { ...npc.sampling, max_tokens: 1000 };
+  return parseScenarioValue(value, 'test:longer-replies');
+}
+
 function rawText(data: WebSocket.RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
@@ -237,15 +247,8 @@ describe('real frames validate against the generated schema', () => {
           script: (req) => (req.messages.at(-1)?.content === 'long' ? LONG_REPLY : 'Well met, traveller.'),
         }),
       ],
-      npcs: [
-        {
-          id: 'mira',
-          name: 'Mira',
-          persona: 'Terse.',
-          model: { backend: 'scripted', model_id: 'test' },
-          sampling: { ...DEFAULT_SAMPLING, maxTokens: 1000 },
-        },
-      ],
+      // The default scenario with room for LONG_REPLY (400 tokens) in one turn.
+      scenarios: [longerReplies(BUILTIN_SCENARIOS[0])],
     });
     server = await startServer(runtime, { token: TOKEN });
     client = await Client.open(server.wsUrl);
