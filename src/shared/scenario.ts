@@ -147,7 +147,9 @@ type ScenarioShape = z.infer<typeof ScenarioShape>;
 /** Every reference inside a scenario must resolve; each broken one is reported at its path. */
 function checkReferences(s: ScenarioShape, ctx: z.RefinementCtx): void {
   const { characters, items, quests, flags } = s.world;
-  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const issue = (path: PropertyKey[], message: string) => {
+    ctx.addIssue({ code: 'custom', path, message });
+  };
   const known = (kind: string, table: Record<string, unknown>, id: string, path: PropertyKey[]) => {
     if (!Object.hasOwn(table, id))
       issue(path, `unknown ${kind} '${id}'; known: ${Object.keys(table).join(', ') || '(none)'}`);
@@ -170,16 +172,16 @@ function checkReferences(s: ScenarioShape, ctx: z.RefinementCtx): void {
         known('flag', flags, flag, ['world', 'quests', id, key, 'flags', flag]);
       for (const item of Object.keys(c.player_items))
         known('item', items, item, ['world', 'quests', id, key, 'player_items', item]);
-      c.quests_completed.forEach((q, i) =>
-        known('quest', quests, q, ['world', 'quests', id, key, 'quests_completed', i]),
-      );
+      c.quests_completed.forEach((q, i) => {
+        known('quest', quests, q, ['world', 'quests', id, key, 'quests_completed', i]);
+      });
     }
   for (const [id, npc] of Object.entries(s.npcs)) {
     known('character', characters, npc.character, ['npcs', id, 'character']);
     if (npc.character === s.player) issue(['npcs', id, 'character'], 'an NPC cannot play the player');
-    npc.governance.writable_flags.forEach((f, i) =>
-      known('flag', flags, f, ['npcs', id, 'governance', 'writable_flags', i]),
-    );
+    npc.governance.writable_flags.forEach((f, i) => {
+      known('flag', flags, f, ['npcs', id, 'governance', 'writable_flags', i]);
+    });
     if (npc.model.backend === 'scripted')
       known('scripted model', s.scripted_models, npc.model.model_id, ['npcs', id, 'model', 'model_id']);
   }

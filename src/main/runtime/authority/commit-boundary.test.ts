@@ -176,7 +176,13 @@ describe('cancel racing the commit boundary', () => {
         return inner.plan(ctx);
       },
     };
-    return { ext, release: () => release(), inside };
+    return {
+      ext,
+      release: () => {
+        release();
+      },
+      inside,
+    };
   }
 
   it('a cancel while extensions run wins: turn_cancelled, no ledger row, world unchanged', async () => {

@@ -163,7 +163,9 @@ describe('Ledger', () => {
     expect(ledger.session('s2')).toEqual({ ...session, session_id: 's2' });
     expect(ledger.sessions().map((s) => s.session_id)).toEqual(['s1', 's2']);
     expect(ledger.scenarioJson(sha256Hex('scenario'))).toBe('{"id":"sc"}');
-    expect(() => ledger.registerSession(session, '{}')).toThrow(/UNIQUE/);
+    expect(() => {
+      ledger.registerSession(session, '{}');
+    }).toThrow(/UNIQUE/);
     ledger.close();
   });
 

@@ -10,7 +10,9 @@
  *
  *   {"seq":12,"hash":"<provenance hash>","outcome":"committed"}
  *
- * A line the parent saw whole is therefore a promise that the record is durable.
+ * A line the parent saw whole is therefore a promise that the record is durable. One other line comes
+ * first, `{"phase":"open"}`, written just before the runtime (and so the ledger) is opened: the parent
+ * times kills during startup from it.
  *
  *   node --import tsx src/main/runtime/testing/crash-child.ts <dataDir> <runId> [concurrentSessions]
  *
@@ -81,6 +83,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write(`crash-child ${runId}: not killed within ${LIFETIME_MS} ms; exiting\n`);
     process.exit(3);
   }, LIFETIME_MS).unref();
+  report(JSON.stringify({ phase: 'open' }));
   const runtime = createRuntime({ dataDir, runId, scripted: { tokenIntervalMs: 0 } });
   // Keeps the event loop alive until the kill (the runtime itself may sit idle between awaits).
   const keepAlive = setInterval(() => undefined, 1_000);
