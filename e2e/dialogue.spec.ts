@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spokenPart } from '../src/shared/proposals';
 import { expect, test } from './fixtures';
 import { InspectorPage } from './pages/inspector';
 
@@ -43,10 +44,11 @@ test('type a line, watch the reply stream as a preview, see it committed to the 
   expect(committed.length).toBeGreaterThan(partial.length);
   expect(committed.startsWith(partial.trim().slice(0, 10))).toBe(true);
 
-  // The ledger on disk holds exactly that text.
+  // The ledger on disk holds the whole model output; what the inspector shows is its spoken part.
   const rows = ledgerRows(parley.ledgerFile);
   expect(rows).toHaveLength(1);
-  expect(rows[0]?.final_text).toBe(committed.trim());
+  expect(spokenPart(rows[0]?.final_text ?? '')).toBe(committed.trim());
+  expect(committed).not.toContain('ACTION');
   await expect(turn.getByTestId('commit-badge')).toContainText(
     rows[0]?.provenance_hash.slice(0, 8) ?? 'missing',
   );

@@ -1,4 +1,36 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { ProvenancePanel } from './provenance';
+import { WorldPanel } from './world';
+
+export type SideTab = 'events' | 'world' | 'provenance';
+
+export interface DialogueRecord {
+  /** Each distinct text an NPC reply showed, in order. */
+  replies: string[];
+  /** Each distinct state an action chip showed, in order. */
+  chipStates: string[];
+  /** Whether "proposing actions…" ever showed. */
+  proposing: boolean;
+}
+
+/** Runs in the page (a string: the e2e project has no DOM types). Fills `window.__parleySeen`. */
+const RECORDER = `(() => {
+  const seen = { replies: [], chipStates: [], proposing: false };
+  window.__parleySeen = seen;
+  const record = () => {
+    for (const el of document.querySelectorAll('[data-testid="npc-reply"]')) {
+      if (seen.replies.at(-1) !== el.textContent) seen.replies.push(el.textContent);
+    }
+    for (const el of document.querySelectorAll('[data-testid="action-chip"]')) {
+      const state = el.getAttribute('data-state');
+      if (seen.chipStates.at(-1) !== state) seen.chipStates.push(state);
+    }
+    if (document.querySelector('[data-testid="proposing-actions"]') !== null) seen.proposing = true;
+  };
+  new MutationObserver(record).observe(document.body, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+  });
+})()`;
 
 /** Page object for the inspector: tests speak in designer actions, not selectors. */
 export class InspectorPage {
@@ -8,6 +40,10 @@ export class InspectorPage {
   readonly cancelButton: Locator;
   readonly turns: Locator;
   readonly eventLog: Locator;
+  readonly scenarioSelect: Locator;
+  readonly npcSelect: Locator;
+  readonly world: WorldPanel;
+  readonly provenance: ProvenancePanel;
 
   constructor(readonly page: Page) {
     this.connection = page.getByTestId('connection-status');
@@ -16,6 +52,10 @@ export class InspectorPage {
     this.cancelButton = page.getByTestId('cancel');
     this.turns = page.getByTestId('turn');
     this.eventLog = page.getByTestId('event-log');
+    this.scenarioSelect = page.getByTestId('scenario-select');
+    this.npcSelect = page.getByTestId('npc-select');
+    this.world = new WorldPanel(page);
+    this.provenance = new ProvenancePanel(page);
   }
 
   async open(url: string): Promise<void> {
@@ -23,10 +63,18 @@ export class InspectorPage {
     await expect(this.connection).toHaveAttribute('data-state', 'connected');
   }
 
-  async newSession(): Promise<void> {
+  /** Creates a session with whatever scenario and NPC are chosen (the defaults unless `choose` changed them). */
+  async newSession(): Promise<Locator> {
     const before = await this.page.getByTestId('session-item').count();
     await this.page.getByTestId('new-session').click();
     await expect(this.page.getByTestId('session-item')).toHaveCount(before + 1);
+    return this.page.getByTestId('session-item').nth(before);
+  }
+
+  /** Picks the scenario and NPC of the next new session, by id. */
+  async choose(scenarioId: string, npcId?: string): Promise<void> {
+    await this.scenarioSelect.selectOption(scenarioId);
+    if (npcId !== undefined) await this.npcSelect.selectOption(npcId);
   }
 
   async say(line: string): Promise<Locator> {
@@ -39,5 +87,41 @@ export class InspectorPage {
 
   reply(turn: Locator): Locator {
     return turn.getByTestId('npc-reply');
+  }
+
+  actionChips(turn: Locator): Locator {
+    return turn.getByTestId('action-chip');
+  }
+
+  verdicts(turn: Locator): Locator {
+    return turn.getByTestId('verdict');
+  }
+
+  verdict(turn: Locator, rule: string): Locator {
+    return turn.locator(`[data-testid="verdict"][data-rule="${rule}"]`);
+  }
+
+  commitFailure(turn: Locator): Locator {
+    return turn.getByTestId('commit-failed');
+  }
+
+  async showTab(tab: SideTab): Promise<void> {
+    const button = this.page.getByRole('tab', {
+      name: { events: 'Events', world: 'World', provenance: 'Provenance' }[tab],
+    });
+    await button.click();
+    await expect(button).toHaveAttribute('aria-selected', 'true');
+  }
+
+  /**
+   * Records, in the page, every text any NPC reply shows and every state any action chip takes, from
+   * now on: what a test cannot catch by polling (a frame that shows an action line as speech).
+   */
+  async recordDialogue(): Promise<void> {
+    await this.page.evaluate(RECORDER);
+  }
+
+  async recorded(): Promise<DialogueRecord> {
+    return this.page.evaluate<DialogueRecord>('window.__parleySeen');
   }
 }

@@ -149,7 +149,7 @@ export const PAYLOAD_SCHEMAS = {
     code: z.string(),
     message: z.string(),
     stage: CommitStage,
-    /** Verdicts of every rule when governance ran (stage `governance`); empty when an earlier stage failed. */
+    /** Verdicts of every rule when governance ran; empty when an extension failed first. */
     verdicts: z.array(Verdict),
     /** The failed attempt's ledger record; null only when the ledger itself failed. */
     commit_seq: z.number().int().positive().nullable(),

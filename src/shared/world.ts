@@ -146,7 +146,7 @@ export const Verdict = z.object({
 });
 export type Verdict = z.infer<typeof Verdict>;
 
-export const CommitStage = z.enum(['proposals', 'extensions', 'governance', 'ledger']);
+export const CommitStage = z.enum(['extensions', 'governance', 'ledger']);
 export type CommitStage = z.infer<typeof CommitStage>;
 
 // ---------------------------------------------------------------------------------------------

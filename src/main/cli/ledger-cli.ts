@@ -108,6 +108,8 @@ async function verify(args: Parsed, io: Io): Promise<number> {
   } else {
     const ledger = Ledger.open(file, { readonly: true });
     try {
+      if (typeof session === 'string' && ledger.session(session) === undefined)
+        throw new LedgerError(`${file} has no session '${session}'`);
       report = await verifyLedger(ledger, {
         extensions: extensions(),
         ...(typeof session === 'string' ? { sessionId: session } : {}),
@@ -223,7 +225,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.err(`parley ledger: ${err.message}\n`);
       return 2;
     }
-    throw err;
+    // Exit 1 means "diverged"; anything unexpected is an error (2), with its stack for a bug report.
+    io.err(
+      `parley ledger: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 2;
   }
 }
 

@@ -154,11 +154,17 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     },
     async verify(sessionId) {
       if (sessionId !== undefined) requireKnownSession(sessionId);
-      const { states: _states, ...report } = await verifyLedger(ledger, {
-        extensions,
-        ...(sessionId === undefined ? {} : { sessionId }),
-      });
-      return report;
+      // Its own read-only connection: a consistent snapshot while this one keeps committing turns.
+      const reader = Ledger.open(ledger.file, { readonly: true });
+      try {
+        const { states: _states, ...report } = await verifyLedger(reader, {
+          extensions,
+          ...(sessionId === undefined ? {} : { sessionId }),
+        });
+        return report;
+      } finally {
+        reader.close();
+      }
     },
     exportSession(sessionId, includeTelemetry) {
       requireKnownSession(sessionId);

@@ -1,8 +1,8 @@
 import { ConnectionStatus } from './components/ConnectionStatus';
 import { DialoguePane } from './components/DialoguePane';
 import { ErrorBanner } from './components/ErrorBanner';
-import { EventLog } from './components/EventLog';
 import { SessionList } from './components/SessionList';
+import { SidePanel } from './components/SidePanel';
 
 export function App() {
   return (
@@ -16,7 +16,7 @@ export function App() {
       <main className="layout">
         <SessionList />
         <DialoguePane />
-        <EventLog />
+        <SidePanel />
       </main>
     </div>
   );

@@ -12,7 +12,9 @@ import { pointer } from './world-state';
 /**
  * The built-in extensions: inventory and trade, relationships, quests, flags. Each reads the state,
  * refuses proposals that cannot apply to this world, and answers with a patch whose `test`
- * operations pin every value it read, so the patch cannot silently apply to a different state.
+ * operations pin every existing value it replaces or removes, so the patch cannot silently apply to
+ * a different state. (A value it creates is an `add`; JSON Patch cannot test for absence, and
+ * replay checks the whole state hash before each patch anyway.)
  */
 
 /** The parts of an extension context the helpers below read. */

@@ -319,3 +319,21 @@ describe('world state changes only at a successful commit (property)', () => {
     expect(report.ok).toBe(true);
   });
 });
+
+describe('a runtime restarted on the same ledger with the same run id', () => {
+  it('numbers new sessions past the ones the ledger holds, and the chain continues', async () => {
+    const first = createTestRuntime();
+    const s1 = first.openSession();
+    s1.session.startTurn('Good evening.');
+    await s1.session.whenIdle();
+    await first.runtime.dispose();
+    // The same data dir and run id ('test') again.
+    t = createTestRuntime({ dataDirOverride: first.dataDir });
+    const s2 = t.openSession();
+    expect(s2.session.id).not.toBe(s1.session.id);
+    s2.session.startTurn('Good evening.');
+    await s2.session.whenIdle();
+    expect(s2.ofType('commit_succeeded')[0]?.payload.commit_seq).toBe(2);
+    expect((await t.runtime.verify()).ok).toBe(true);
+  });
+});

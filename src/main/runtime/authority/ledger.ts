@@ -215,7 +215,10 @@ export class Ledger {
     return this.stmts.bySession.all(sessionId, afterSeq, limit) as CommitRow[];
   }
 
-  /** Every record in commit order, read lazily. */
+  /**
+   * Every record in commit order, read lazily. The connection is busy until the iteration ends: to
+   * read while the runtime writes, iterate on a separate read-only Ledger (a consistent snapshot).
+   */
   *commits(): Generator<CommitRow> {
     for (const row of this.stmts.all.iterate()) yield row as CommitRow;
   }

@@ -247,6 +247,8 @@ describe('verify and replay', () => {
     expect(await ledgerCli(['verify', join(t.dataDir, 'missing.sqlite')], io)).toBe(2);
     expect(await ledgerCli(['verify'], io)).toBe(2);
     expect(await ledgerCli(['frobnicate'], io)).toBe(2);
+    expect(await ledgerCli(['verify', file, '--session', 'nobody'], io)).toBe(2);
+    expect(err.join('')).toMatch(/has no session 'nobody'/);
     expect(err.join('')).toMatch(/no ledger at .*missing\.sqlite/);
     expect(err.join('')).toMatch(/unknown command 'frobnicate'/);
   });

@@ -25,7 +25,10 @@ export class InteractionManager {
       throw new RuntimeError('unknown_npc', `scenario '${scenario.scenario.id}' has no NPC '${npc}'`, {
         known: Object.keys(scenario.scenario.npcs),
       });
-    const id = `${this.options.runId}.s${++this.sessionCounter}`;
+    // A run id given again (a fixed --run-id, a test) must not reuse a session id the ledger holds.
+    let id: string;
+    do id = `${this.options.runId}.s${++this.sessionCounter}`;
+    while (this.options.ledger.session(id) !== undefined);
     const session = new InteractionSession(id, scenario, npc, this.options);
     this.sessions.set(id, session);
     return session;

@@ -31,6 +31,7 @@ import { Subscription, type SubscriptionSink } from './subscription';
 /** Where sessions and commit attempts are recorded. The ledger implements it. */
 export interface CommitSink {
   registerSession(session: SessionRow, scenarioJson: string): void;
+  session(sessionId: string): SessionRow | undefined;
   commit(input: CommitInput): CommitReceipt;
 }
 

@@ -33,10 +33,10 @@ export interface TestRuntime {
  * at token pace 0 (events still interleave with the event loop), fixed run id `test`.
  */
 export function createTestRuntime(
-  config: Partial<RuntimeConfig> & { virtualTime?: boolean } = {},
+  config: Partial<RuntimeConfig> & { virtualTime?: boolean; dataDirOverride?: string } = {},
 ): TestRuntime {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const { virtualTime, ...rest } = config;
+  const { virtualTime, dataDirOverride, ...rest } = config;
+  const dataDir = dataDirOverride ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const clock = rest.clock ?? (virtualTime === true ? new ManualClock(1_700_000_000_000) : systemClock);
   const runtime = createRuntime({
     runId: 'test',
@@ -50,7 +50,7 @@ export function createTestRuntime(
     dataDir,
     clock,
     openSession(npcId) {
-      const session = runtime.manager.createSession(npcId);
+      const session = runtime.manager.createSession(undefined, npcId);
       const events: EventEnvelope[] = [];
       const listeners: ((e: EventEnvelope) => void)[] = [];
       const subscription = session.subscribe(

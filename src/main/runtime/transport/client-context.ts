@@ -78,7 +78,7 @@ export class ClientContext {
         const sub = this.subscriptions.get(command.session_id);
         if (sub === undefined)
           throw new RuntimeError(
-            'unknown_session',
+            'not_subscribed',
             `this client has no subscription to '${command.session_id}'`,
           );
         sub.close();

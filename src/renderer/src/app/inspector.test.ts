@@ -105,7 +105,11 @@ describe('inspector', () => {
       'ledger.commits': { session_id: 's1', commits: [], more: false },
     });
     await inspector.createSession({ scenarioId: 'wayside-inn', npcId: 'wren' });
-    expect(bridge.requests[0]).toEqual({ type: 'session.create', scenario_id: 'wayside-inn', npc_id: 'wren' });
+    expect(bridge.requests[0]).toEqual({
+      type: 'session.create',
+      scenario_id: 'wayside-inn',
+      npc_id: 'wren',
+    });
   });
 
   it('reads world state and provenance again after each commit attempt, once per burst', async () => {
@@ -150,7 +154,9 @@ describe('inspector', () => {
     );
     runFrame();
     await settle();
-    expect(bridge.requests.slice(after)).toEqual([{ type: 'ledger.commits', session_id: 's1', after_seq: 1 }]);
+    expect(bridge.requests.slice(after)).toEqual([
+      { type: 'ledger.commits', session_id: 's1', after_seq: 1 },
+    ]);
     expect(store.getState().provenance.sessions['s1']?.commits.map((c) => c.outcome)).toEqual([
       'committed',
       'failed',
@@ -186,8 +192,14 @@ describe('inspector', () => {
       },
     });
     await Promise.all([inspector.refreshWorld('s1'), inspector.refreshCommits('s1')]);
-    expect(store.getState().world.sessions['s1']).toMatchObject({ loading: false, error: 'unknown_session: gone' });
-    expect(store.getState().provenance.sessions['s1']).toMatchObject({ loading: false, error: 'internal: disk' });
+    expect(store.getState().world.sessions['s1']).toMatchObject({
+      loading: false,
+      error: 'unknown_session: gone',
+    });
+    expect(store.getState().provenance.sessions['s1']).toMatchObject({
+      loading: false,
+      error: 'internal: disk',
+    });
     expect(store.getState().commandError).toBeNull();
   });
 
@@ -207,7 +219,11 @@ describe('inspector', () => {
     await inspector.refreshCommits('s1');
     await inspector.verifySession('s1');
     expect(bridge.requests.at(-1)).toEqual({ type: 'ledger.verify', session_id: 's1' });
-    expect(store.getState().provenance.sessions['s1']?.verify).toEqual({ state: 'done', report, throughSeq: 1 });
+    expect(store.getState().provenance.sessions['s1']?.verify).toEqual({
+      state: 'done',
+      report,
+      throughSeq: 1,
+    });
 
     answer({
       'ledger.verify': () => {
@@ -236,7 +252,7 @@ describe('inspector', () => {
       { type: 'ledger.commits', session_id: 's1', after_seq: 0 },
     ]);
     expect(store.getState().sessions).toEqual({ list: [SESSION], selectedId: 's1' });
-    expect(store.getState().world.sessions['s1']).toEqual({ snapshot: snapshot(null), loading: false, error: null });
+    expect(store.getState().world.sessions['s1']).toMatchObject({ snapshot: snapshot(null), loading: false });
     expect(store.getState().provenance.sessions['s1']).toMatchObject({ commits: [], loading: false });
   });
 
@@ -339,9 +355,9 @@ describe('inspector', () => {
       },
     });
     await inspector.selectSession('s1');
-    expect(
-      bridge.requests.flatMap((r) => (r.type === 'session.subscribe' ? [r.from_seq] : [])),
-    ).toEqual([1, 30]);
+    expect(bridge.requests.flatMap((r) => (r.type === 'session.subscribe' ? [r.from_seq] : []))).toEqual([
+      1, 30,
+    ]);
     expect(store.getState().commandError).toMatchObject({ code: 'resume_gap' });
     expect(store.getState().commandError?.message).toContain('seq 30');
   });

@@ -5,6 +5,7 @@ import {
   selectSelectedTurnIds,
   selectSession,
   selectSessionDialogue,
+  selectSessionScenario,
 } from '../store/selectors';
 import { Composer } from './Composer';
 import { TurnBlock } from './TurnBlock';
@@ -39,9 +40,13 @@ export function DialoguePane() {
 function DialogueHeader({ sessionId }: { sessionId: string }) {
   const session = useAppState(selectSession(sessionId));
   const dialogue = useAppState(selectSessionDialogue(sessionId));
+  const scenario = useAppState(selectSessionScenario(sessionId));
+  const npcId = session?.npc_id ?? dialogue?.npcId ?? null;
+  const npcName = scenario?.npcs.find((n) => n.npc_id === npcId)?.name ?? npcId;
   return (
     <header className="panel__header">
-      <h2>{session?.npc_id ?? 'Session'}</h2>
+      <h2>{npcName ?? 'Session'}</h2>
+      {scenario === undefined ? null : <span className="dialogue__scenario">{scenario.title}</span>}
       <span className="panel__facts">
         <code title={sessionId}>{sessionId}</code>
         {dialogue !== undefined && dialogue.telemetryDropped > 0 ? (

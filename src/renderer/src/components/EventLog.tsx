@@ -27,8 +27,8 @@ export function EventLog() {
   });
 
   return (
-    <section className="panel log" aria-label="Event log" data-testid="event-log" data-count={entries.length}>
-      <header className="panel__header">
+    <div className="log" data-testid="event-log" data-count={entries.length}>
+      <header className="side__header">
         <h2>Events</h2>
         <span className="panel__facts">
           {entries.length} shown
@@ -77,6 +77,6 @@ export function EventLog() {
           })}
         </div>
       </div>
-    </section>
+    </div>
   );
 }

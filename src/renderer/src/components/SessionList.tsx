@@ -1,12 +1,26 @@
+import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppState, useInspector } from '../app/context';
-import { selectSession, selectSessionIds } from '../store/selectors';
+import { selectScenarios, selectSession, selectSessionIds, selectSessionScenario } from '../store/selectors';
 import { clockTime, shortId } from './format';
 
 export function SessionList() {
   const inspector = useInspector();
   const sessionIds = useAppState(useShallow(selectSessionIds));
   const connected = useAppState((s) => s.connection.state === 'connected');
+  const scenarios = useAppState(selectScenarios);
+  // Null: the default (the runtime's default scenario, the scenario's default NPC).
+  const [chosenScenario, setChosenScenario] = useState<string | null>(null);
+  const [chosenNpc, setChosenNpc] = useState<string | null>(null);
+
+  const scenario =
+    scenarios.list.find((s) => s.scenario_id === (chosenScenario ?? scenarios.defaultId)) ??
+    scenarios.list[0];
+  const npcId =
+    chosenNpc !== null && scenario?.npcs.some((n) => n.npc_id === chosenNpc) === true
+      ? chosenNpc
+      : scenario?.default_npc;
+
   return (
     <aside className="panel sessions" aria-label="Sessions">
       <header className="panel__header">
@@ -16,11 +30,66 @@ export function SessionList() {
           className="button"
           data-testid="new-session"
           disabled={!connected}
-          onClick={() => void inspector.createSession()}
+          title={
+            scenario === undefined
+              ? 'New session with the runtime defaults'
+              : `New session: ${scenario.title}`
+          }
+          onClick={() =>
+            void inspector.createSession(
+              scenario === undefined
+                ? {}
+                : { scenarioId: scenario.scenario_id, ...(npcId === undefined ? {} : { npcId }) },
+            )
+          }
         >
           New session
         </button>
       </header>
+      <div className="new-session" role="group" aria-label="New session">
+        <label className="new-session__field">
+          <span>Scenario</span>
+          <select
+            data-testid="scenario-select"
+            value={scenario?.scenario_id ?? ''}
+            disabled={scenarios.list.length === 0}
+            onChange={(event) => {
+              setChosenScenario(event.target.value);
+              setChosenNpc(null);
+            }}
+          >
+            {scenarios.list.length === 0 ? <option value="">(runtime default)</option> : null}
+            {scenarios.list.map((s) => (
+              <option key={s.scenario_id} value={s.scenario_id}>
+                {s.title}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="new-session__field">
+          <span>NPC</span>
+          <select
+            data-testid="npc-select"
+            value={npcId ?? ''}
+            disabled={scenario === undefined}
+            onChange={(event) => {
+              setChosenNpc(event.target.value);
+            }}
+          >
+            {scenario === undefined ? <option value="">(default)</option> : null}
+            {scenario?.npcs.map((n) => (
+              <option key={n.npc_id} value={n.npc_id}>
+                {n.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {scenarios.error === null ? null : (
+          <p className="new-session__error" title={scenarios.error}>
+            Scenarios unavailable; new sessions use the runtime defaults.
+          </p>
+        )}
+      </div>
       {sessionIds.length === 0 ? (
         <p className="empty">No sessions yet.</p>
       ) : (
@@ -37,9 +106,11 @@ export function SessionList() {
 function SessionItem({ sessionId }: { sessionId: string }) {
   const inspector = useInspector();
   const session = useAppState(selectSession(sessionId));
+  const scenario = useAppState(selectSessionScenario(sessionId));
   const selected = useAppState((s) => s.sessions.selectedId === sessionId);
   const closed = useAppState((s) => (s.dialogue.sessions[sessionId]?.closedReason ?? null) !== null);
   if (session === undefined) return null;
+  const npcName = scenario?.npcs.find((n) => n.npc_id === session.npc_id)?.name ?? session.npc_id;
   return (
     <li>
       <button
@@ -47,10 +118,13 @@ function SessionItem({ sessionId }: { sessionId: string }) {
         className={`session-item${selected ? ' session-item--selected' : ''}`}
         data-testid="session-item"
         data-session-id={sessionId}
+        data-scenario-id={session.scenario_id}
+        data-npc-id={session.npc_id}
         aria-current={selected}
         onClick={() => void inspector.selectSession(sessionId)}
       >
-        <span className="session-item__npc">{session.npc_id}</span>
+        <span className="session-item__npc">{npcName}</span>
+        <span className="session-item__scenario">{scenario?.title ?? session.scenario_id}</span>
         <span className="session-item__meta">
           <code title={sessionId}>{shortId(sessionId)}</code>
           <time>{clockTime(session.created_at)}</time>

@@ -181,8 +181,20 @@ describe('proposed actions and commit outcomes', () => {
 
   it('never shows action lines as speech while they stream, and says actions are being proposed', () => {
     const ev = envelopes();
-    const tokens = ['A', ' room', ' is', ' four', ' silver', ' a', ' night.', '\nACTION', ` ${ACTION_LINE.slice(7)}`];
-    let state = applyDialogueEvents(EMPTY_DIALOGUE, [ev('turn_accepted', 't1', { text: 'room?', model: MODEL })]);
+    const tokens = [
+      'A',
+      ' room',
+      ' is',
+      ' four',
+      ' silver',
+      ' a',
+      ' night.',
+      '\nACTION',
+      ` ${ACTION_LINE.slice(7)}`,
+    ];
+    let state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ev('turn_accepted', 't1', { text: 'room?', model: MODEL }),
+    ]);
     const seen: { reply: string; proposing: boolean }[] = [];
     tokens.forEach((text, index) => {
       state = applyDialogueEvents(state, [ev('token_delta', 't1', { index, text })]);
@@ -245,7 +257,9 @@ describe('proposed actions and commit outcomes', () => {
     });
     expect(actionsState(turnOf(state, 't1'))).toBe('pending');
 
-    state = applyDialogueEvents(state, [ev('commit_succeeded', 't1', committedPayload(1, SPOKEN, SELL_KEY_PATCH))]);
+    state = applyDialogueEvents(state, [
+      ev('commit_succeeded', 't1', committedPayload(1, SPOKEN, SELL_KEY_PATCH)),
+    ]);
     const turn = turnOf(state, 't1');
     expect(actionsState(turn)).toBe('committed');
     expect(turn.commit).toMatchObject({ outcome: 'committed', state_hash: STATE_1, patch: SELL_KEY_PATCH });

@@ -7,12 +7,7 @@
  * streamed `token_delta`s (spoken part only) → `turn_final` (preview) → `commit_succeeded.payload.text`.
  * Proposed actions are pending from `turn_final` until the commit applies them or refuses them all.
  */
-import type {
-  EventEnvelope,
-  EventPayload,
-  ModelRef,
-  TerminalTurnEventType,
-} from '../../../shared/protocol';
+import type { EventEnvelope, EventPayload, ModelRef, TerminalTurnEventType } from '../../../shared/protocol';
 import type { Action, ProposalError } from '../../../shared/world';
 import { endedPreview, streamingPreview } from './reply-preview';
 

@@ -10,6 +10,7 @@ import {
   verifyDone,
   verifyFailed,
   verifyStarted,
+  type SessionProvenance,
 } from './provenance-reducer';
 
 const REPORT = {
@@ -28,7 +29,12 @@ describe('provenance reducer', () => {
     state = commitsLoaded(state, 's1', [commitSummary(3, 'failed'), commitSummary(1)], false);
     expect(state.sessions['s1']?.loading).toBe(true);
     const first = state.sessions['s1']?.commits[0];
-    state = commitsLoaded(state, 's1', [commitSummary(1), commitSummary(2), commitSummary(9, 'committed', 's2')], true);
+    state = commitsLoaded(
+      state,
+      's1',
+      [commitSummary(1), commitSummary(2), commitSummary(9, 'committed', 's2')],
+      true,
+    );
     expect(state.sessions['s1']?.commits.map((c) => [c.commit_seq, c.outcome])).toEqual([
       [1, 'committed'],
       [2, 'committed'],
@@ -58,7 +64,11 @@ describe('provenance reducer', () => {
     state = verifyStarted(state, 's1');
     expect(state.sessions['s1']?.verify).toEqual({ state: 'running' });
     state = verifyDone(state, 's1', REPORT, 2);
-    const session = () => state.sessions['s1'] ?? EMPTY_SESSION_GUARD();
+    const session = (): SessionProvenance => {
+      const s = state.sessions['s1'];
+      if (s === undefined) throw new Error('no provenance for s1');
+      return s;
+    };
     expect(unverifiedCommits(session())).toBe(0);
     state = commitsLoaded(state, 's1', [commitSummary(3, 'failed')], true);
     expect(unverifiedCommits(session())).toBe(1);
@@ -67,7 +77,3 @@ describe('provenance reducer', () => {
     expect(unverifiedCommits(session())).toBe(0);
   });
 });
-
-function EMPTY_SESSION_GUARD(): never {
-  throw new Error('no session state');
-}

@@ -4,9 +4,12 @@
  * are marked; wrap them in `useShallow`.
  */
 import type { SessionSummary } from '../../../shared/commands';
+import type { ScenarioSummary } from '../../../shared/scenario';
 import type { AppState } from './app-store';
 import { isTurnInProgress, type SessionDialogue, type Turn } from './dialogue-reducer';
 import type { SessionLog } from './event-log-reducer';
+import type { SessionProvenance } from './provenance-reducer';
+import type { SessionWorld } from './world-reducer';
 
 const NO_IDS: readonly string[] = [];
 
@@ -54,3 +57,48 @@ export const selectSelectedLog = (s: AppState): SessionLog | undefined => {
   const id = s.sessions.selectedId;
   return id === null ? undefined : s.eventLog.sessions[id];
 };
+
+export const selectScenarios = (s: AppState) => s.scenarios;
+export const selectSidePanel = (s: AppState) => s.sidePanel;
+
+export const selectScenario =
+  (scenarioId: string | null) =>
+  (s: AppState): ScenarioSummary | undefined =>
+    scenarioId === null ? undefined : s.scenarios.list.find((x) => x.scenario_id === scenarioId);
+
+/** The scenario a session plays, from its summary or, failing that, its `session_started` event. */
+export const selectSessionScenario =
+  (sessionId: string | null) =>
+  (s: AppState): ScenarioSummary | undefined => {
+    if (sessionId === null) return undefined;
+    const id =
+      s.sessions.list.find((x) => x.session_id === sessionId)?.scenario_id ??
+      s.dialogue.sessions[sessionId]?.scenarioId;
+    return id === undefined || id === null ? undefined : selectScenario(id)(s);
+  };
+
+/** The NPC a session talks to, by id (from its summary or its `session_started` event). */
+export const selectSessionNpcId =
+  (sessionId: string | null) =>
+  (s: AppState): string | null =>
+    sessionId === null
+      ? null
+      : (s.sessions.list.find((x) => x.session_id === sessionId)?.npc_id ??
+        s.dialogue.sessions[sessionId]?.npcId ??
+        null);
+
+export const selectSessionWorld =
+  (sessionId: string | null) =>
+  (s: AppState): SessionWorld | undefined =>
+    sessionId === null ? undefined : s.world.sessions[sessionId];
+
+export const selectSessionProvenance =
+  (sessionId: string | null) =>
+  (s: AppState): SessionProvenance | undefined =>
+    sessionId === null ? undefined : s.provenance.sessions[sessionId];
+
+/** The newest world state hash the session's events announced. */
+export const selectEventStateHash =
+  (sessionId: string | null) =>
+  (s: AppState): string | null =>
+    sessionId === null ? null : (s.dialogue.sessions[sessionId]?.stateHash ?? null);

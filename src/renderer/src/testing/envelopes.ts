@@ -89,7 +89,9 @@ export function committedPayload(
 }
 
 export function failedPayload(
-  failing: Partial<Record<RuleId, string>> = { 'turn-limits': '50 coin given away; the limit is 20 per turn' },
+  failing: Partial<Record<RuleId, string>> = {
+    'turn-limits': '50 coin given away; the limit is 20 per turn',
+  },
   commitSeq: number | null = 1,
 ): EventPayload<'commit_failed'> {
   return {
@@ -120,7 +122,11 @@ export function committedTurn(
   ];
 }
 
-export function sessionSummary(id: string, createdAt = 1, overrides: Partial<SessionSummary> = {}): SessionSummary {
+export function sessionSummary(
+  id: string,
+  createdAt = 1,
+  overrides: Partial<SessionSummary> = {},
+): SessionSummary {
   return {
     session_id: id,
     scenario_id: 'wayside-inn',
