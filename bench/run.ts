@@ -14,6 +14,13 @@
  * 2. Sustained `token_delta` throughput to one subscribed client, scripted backend at tokenIntervalMs 0,
  *    versus a bare server sending the same frames (captured from the Parley run) with the same
  *    backpressure rule.
+ * 3. Ledger commits, in this process, on the disk of the OS temp dir (WAL, synchronous=FULL):
+ *    - full turns per second through the runtime (default scenario, NPC Mira's keyword-driven scripted
+ *      model at tokenIntervalMs 0, a mix of committing and governance-failing player lines, one turn at
+ *      a time), and verify/replay speed over the ledger those turns wrote;
+ *    - `Ledger.commit` per second with real commit inputs (taken from those turns' records), versus a
+ *      bare better-sqlite3 insert transaction of a row of the same size, same pragmas, same directory,
+ *      in alternating rounds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,9 +28,17 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import WebSocket, { WebSocketServer } from 'ws';
+import { Ledger, type CommitInput } from '../src/main/runtime/authority/ledger';
+import type { ProvenanceRecord } from '../src/main/runtime/authority/provenance';
 import { systemClock } from '../src/main/runtime/core/clock';
-import { DEFAULT_SAMPLING, type GenerationRequest } from '../src/main/runtime/models/backend';
+import type {
+  GenerationRequest,
+  LoadedModel,
+  LoadOptions,
+  ModelBackend,
+} from '../src/main/runtime/models/backend';
 import { SCRIPTED_LINES, ScriptedBackend } from '../src/main/runtime/models/scripted-backend';
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
 import { startServer } from '../src/main/runtime/transport/ws-server';
@@ -40,6 +55,11 @@ const STREAM_ROUNDS = 3;
 /** The whole run must end within this; a hang is a bug, reported as such. */
 const RUN_LIMIT_MS = 240_000;
 const STEP_LIMIT_MS = 60_000;
+
+const LEDGER_TURNS = quick ? 240 : 2_400;
+const LEDGER_COMMITS = quick ? 1_000 : 10_000;
+const LEDGER_WARMUP = quick ? 200 : 1_000;
+const LEDGER_ROUNDS = 3;
 
 const GOAL_ACK_RATIO = 1.5;
 const GOAL_THROUGHPUT_RATIO = 0.5;
@@ -86,12 +106,42 @@ const VOCABULARY = SCRIPTED_LINES.join(' ').split(/\s+/);
 
 /** `tokens:<n>` → n word tokens of inn-keeper prose; anything else → a short line. */
 function benchScript(request: GenerationRequest): string {
-  const line = request.messages.at(-1)?.content ?? '';
+  const line = request.messages.findLast((m) => m.role === 'user')?.content ?? '';
   const match = /^tokens:(\d+)$/.exec(line);
   const n = match === null ? 8 : Number(match[1]);
   const words: string[] = [];
   for (let i = 0; i < n; i++) words.push(VOCABULARY[i % VOCABULARY.length] ?? 'ale');
   return words.join(' ');
+}
+
+/**
+ * The scripted backend replying by `benchScript` for every model, without the NPC's token cap (scenarios
+ * cap `max_tokens` at 8192; one throughput turn streams STREAM_TOKENS tokens).
+ */
+class UncappedScriptedBackend implements ModelBackend {
+  readonly kind = 'scripted';
+  private readonly inner = new ScriptedBackend({
+    clock: systemClock,
+    tokenIntervalMs: 0,
+    script: benchScript,
+  });
+
+  async load(modelId: string, options?: LoadOptions): Promise<LoadedModel> {
+    const model = await this.inner.load(modelId, options);
+    return {
+      info: model.info,
+      stream: (request, signal) =>
+        model.stream(
+          { ...request, sampling: { ...request.sampling, maxTokens: Number.MAX_SAFE_INTEGER } },
+          signal,
+        ),
+      unload: () => model.unload(),
+    };
+  }
+
+  dispose(): Promise<void> {
+    return this.inner.dispose();
+  }
 }
 
 function send(message: ChildMessage): void {
@@ -103,20 +153,8 @@ async function startParley(mode: 'parley-ack' | 'parley-stream'): Promise<() => 
   const runtime: ParleyRuntime =
     mode === 'parley-ack'
       ? createRuntime({ dataDir, runId: 'bench', scripted: { tokenIntervalMs: 60_000 } })
-      : createRuntime({
-          dataDir,
-          runId: 'bench',
-          backends: [new ScriptedBackend({ clock: systemClock, tokenIntervalMs: 0, script: benchScript })],
-          npcs: [
-            {
-              id: 'bench',
-              name: 'Bench',
-              persona: 'Talks a lot.',
-              model: { backend: 'scripted', model_id: 'bench-long' },
-              sampling: { ...DEFAULT_SAMPLING, maxTokens: 10_000_000 },
-            },
-          ],
-        });
+      : // The default scenario's NPC (Mira), her model replaced by the uncapped bench script.
+        createRuntime({ dataDir, runId: 'bench', backends: [new UncappedScriptedBackend()] });
   const server = await startServer(runtime, { token: BENCH_TOKEN, host: '127.0.0.1', port: 0 });
   send({ type: 'ready', port: server.port, url: server.wsUrl, token: BENCH_TOKEN });
   return async () => {
@@ -614,6 +652,183 @@ async function tokenThroughput(): Promise<StreamResult> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 3. Ledger commits
+
+/**
+ * Player lines for Mira (wayside-inn's scripted model answers by keyword). Each session plays them in
+ * order: commits with real world changes (quest, sales, flags, coin, relationships), commits with an
+ * empty patch, and commits that fail governance (a 50-silver bribe over the coin limit, an unknown
+ * action), each writing one ledger record.
+ */
+const LEDGER_LINES: readonly string[] = [
+  'Good evening! Terrible rain out there.',
+  'Is there any work going? I hear you have rats.',
+  'I need a room to sleep in.',
+  "I'm hungry. What's for supper?",
+  'Take this bribe and keep quiet.',
+  'Thank you, that was kind.',
+  'Can you show me some magic?',
+  'The cellar is cleared, the rats are gone.',
+  'Now, about my reward.',
+  'Would you sell me your map of the fords?',
+  'This ale is swill.',
+  'Any news from the bridge?',
+];
+
+/** A real commit input and the bytes its ledger row stores (text columns). */
+interface CommitTemplate {
+  readonly input: CommitInput;
+  readonly rowBytes: number;
+}
+
+interface TurnsResult {
+  readonly turns: number;
+  readonly seconds: number;
+  readonly committed: number;
+  /** Failed attempts by the stage that failed them. */
+  readonly failed: Readonly<Record<string, number>>;
+  readonly meanTokens: number;
+  readonly verifyRecords: number;
+  readonly verifySeconds: number;
+  /** One session's records (every line once), as commit inputs. */
+  readonly templates: CommitTemplate[];
+}
+
+/**
+ * One warm-up session, then LEDGER_TURNS turns end to end (sessions of LEDGER_LINES, one turn at a time,
+ * each awaited to its commit event), then `verify` over the ledger they wrote.
+ */
+async function ledgerTurns(dataDir: string): Promise<TurnsResult> {
+  const runtime = createRuntime({ dataDir, runId: 'bench', scripted: { tokenIntervalMs: 0 } });
+  try {
+    const play = async (turns: number): Promise<void> => {
+      let session = runtime.manager.createSession();
+      for (let i = 0; i < turns; i++) {
+        if (i > 0 && i % LEDGER_LINES.length === 0) {
+          await session.close();
+          session = runtime.manager.createSession();
+        }
+        const started = session.startTurn(LEDGER_LINES[i % LEDGER_LINES.length] as string);
+        if (!started.accepted) throw new Error(`ledger turn rejected: ${started.reason}`);
+        await session.whenIdle();
+      }
+      await session.close();
+    };
+    await play(LEDGER_LINES.length);
+    const warm = runtime.ledger.count();
+    const t0 = performance.now();
+    await play(LEDGER_TURNS);
+    const seconds = (performance.now() - t0) / 1000;
+    const rows = [...runtime.ledger.commits()];
+    const timed = rows.slice(warm);
+    if (timed.length !== LEDGER_TURNS)
+      throw new Error(`${LEDGER_TURNS} turns wrote ${timed.length} ledger records`);
+    const records = rows.map((row) => JSON.parse(row.provenance_json) as ProvenanceRecord);
+
+    const v0 = performance.now();
+    const report = await runtime.verify();
+    const verifySeconds = (performance.now() - v0) / 1000;
+    if (!report.ok) throw new Error(`verify failed: ${JSON.stringify(report.first_divergence)}`);
+
+    const templates = rows.slice(0, LEDGER_LINES.length).map((row, i): CommitTemplate => {
+      const {
+        v: _v,
+        commit_seq: _seq,
+        prev_provenance_hash: _prev,
+        ...rest
+      } = records[i] as ProvenanceRecord;
+      const rowBytes = [
+        row.session_id,
+        row.turn_id,
+        row.outcome,
+        row.final_text,
+        row.provenance_json,
+        row.provenance_hash,
+      ].reduce((n, text) => n + Buffer.byteLength(text), 0);
+      return { input: { ...rest, final_text: row.final_text }, rowBytes };
+    });
+    return {
+      turns: LEDGER_TURNS,
+      seconds,
+      committed: timed.filter((r) => r.outcome === 'committed').length,
+      failed: records.slice(warm).reduce<Record<string, number>>((by, r) => {
+        if (r.failure !== null) by[r.failure.stage] = (by[r.failure.stage] ?? 0) + 1;
+        return by;
+      }, {}),
+      meanTokens: records.slice(warm).reduce((n, r) => n + r.token_count, 0) / LEDGER_TURNS,
+      verifyRecords: report.commits_checked,
+      verifySeconds,
+      templates,
+    };
+  } finally {
+    await runtime.dispose();
+  }
+}
+
+interface CommitResult {
+  /** Commits per second, one figure per round. */
+  readonly parley: number[];
+  readonly bare: number[];
+  readonly meanRowBytes: number;
+}
+
+/** `Ledger.commit` versus a bare insert transaction of the same row sizes, alternating rounds, same directory. */
+function ledgerCommits(dir: string, templates: readonly CommitTemplate[]): CommitResult {
+  const ledger = Ledger.open(join(dir, 'commits.sqlite'));
+  const db = new Database(join(dir, 'bare.sqlite'));
+  try {
+    const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+    db.pragma('synchronous = FULL');
+    const sync = db.pragma('synchronous', { simple: true }) as number;
+    if (mode !== 'wal' || sync !== 2)
+      throw new Error(`bare database: journal_mode ${mode}, synchronous ${sync}`);
+    db.exec('CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT');
+    const insert = db.prepare('INSERT INTO rows (id, body) VALUES (?, ?)');
+    const bareCommit = db.transaction((id: number, body: string) => {
+      insert.run(id, body);
+    });
+    const bodies = templates.map((t) => 'x'.repeat(t.rowBytes));
+
+    let next = 0;
+    /** Inputs are built before the clock starts, as bodies are for the bare rows. */
+    const parleyRound = (n: number): number => {
+      const inputs = Array.from({ length: n }, (_, j): CommitInput => {
+        const i = next + j;
+        const t = templates[i % templates.length] as CommitTemplate;
+        return { ...t.input, turn_id: `${t.input.turn_id}.b${i}` };
+      });
+      next += n;
+      const t0 = performance.now();
+      for (const input of inputs) ledger.commit(input);
+      return n / ((performance.now() - t0) / 1000);
+    };
+    let nextId = 0;
+    const bareRound = (n: number): number => {
+      const t0 = performance.now();
+      for (let j = 0; j < n; j++) {
+        const id = ++nextId;
+        bareCommit(id, bodies[id % bodies.length] as string);
+      }
+      return n / ((performance.now() - t0) / 1000);
+    };
+
+    parleyRound(LEDGER_WARMUP);
+    bareRound(LEDGER_WARMUP);
+    const parley: number[] = [];
+    const bare: number[] = [];
+    for (let r = 0; r < LEDGER_ROUNDS; r++) {
+      parley.push(parleyRound(LEDGER_COMMITS));
+      bare.push(bareRound(LEDGER_COMMITS));
+    }
+    const meanRowBytes = templates.reduce((n, t) => n + t.rowBytes, 0) / templates.length;
+    return { parley, bare, meanRowBytes };
+  } finally {
+    ledger.close();
+    db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 const us = (msValue: number): string => `${(msValue * 1000).toFixed(1)} µs`;
@@ -674,6 +889,42 @@ async function main(): Promise<void> {
   line('  rounds (events/s)', stream.bare.map((r) => num(eventsPerSecond(r))).join(', '));
   const tput = eventsPerSecond(p) / eventsPerSecond(b);
   line('ratio Parley / bare', ratio(tput));
+
+  process.stdout.write(
+    `\n3. ledger commits (WAL, synchronous=FULL, in ${os.tmpdir()}; median of ${LEDGER_ROUNDS} alternating rounds)\n`,
+  );
+  const ledgerDir = mkdtempSync(join(os.tmpdir(), 'parley-bench-ledger-'));
+  try {
+    const turns = await ledgerTurns(join(ledgerDir, 'turns'));
+    line(
+      'full turns (Mira, pace 0)',
+      `${num(turns.turns / turns.seconds)} turns/s  ${us((turns.seconds * 1000) / turns.turns)} per turn`,
+    );
+    const failed = Object.entries(turns.failed).map(([stage, n]) => `${n} at ${stage}`);
+    line(
+      '  turns',
+      `${turns.turns} one at a time, ${turns.meanTokens.toFixed(1)} tokens each: ` +
+        `${turns.committed} committed, failed ${failed.join(', ') || 'none'}`,
+    );
+    line(
+      'verify/replay of that ledger',
+      `${num(turns.verifyRecords / turns.verifySeconds)} records/s  (${turns.verifyRecords} records)`,
+    );
+    const commits = ledgerCommits(ledgerDir, turns.templates);
+    const pc = medianBy(commits.parley, (v) => v);
+    const bc = medianBy(commits.bare, (v) => v);
+    line(
+      'row',
+      `mean ${commits.meanRowBytes.toFixed(0)} B (text columns), ${turns.templates.length} real records cycled`,
+    );
+    line('Ledger.commit', `${num(pc)} commits/s  ${us(1000 / pc)} each`);
+    line('  rounds (commits/s)', commits.parley.map(num).join(', '));
+    line('bare insert tx, same row size', `${num(bc)} commits/s  ${us(1000 / bc)} each`);
+    line('  rounds (commits/s)', commits.bare.map(num).join(', '));
+    line('ratio cost Ledger.commit / bare', ratio(bc / pc));
+  } finally {
+    rmSync(ledgerDir, { recursive: true, force: true });
+  }
 
   process.stdout.write('\nGoals (reported, not enforced)\n');
   const ackMet = ackP50 <= GOAL_ACK_RATIO;

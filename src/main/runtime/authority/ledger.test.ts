@@ -169,6 +169,20 @@ describe('Ledger', () => {
     ledger.close();
   });
 
+  it('a read-only open of a ledger whose creation was interrupted says so; a normal open finishes it', () => {
+    const file = join(dir, 'half.sqlite');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.close();
+    expect(() => Ledger.open(file, { readonly: true })).toThrow(/never fully created/);
+    const ledger = Ledger.open(file);
+    expect(ledger.count()).toBe(0);
+    ledger.close();
+    const reader = Ledger.open(file, { readonly: true });
+    expect(reader.schemaVersion).toBe(LEDGER_SCHEMA_VERSION);
+    reader.close();
+  });
+
   it('refuses a ledger from a newer schema version', () => {
     const file = join(dir, 'new.sqlite');
     const db = new Database(file);

@@ -115,6 +115,11 @@ export class Ledger {
         this.migrate();
       }
       this.schemaVersion = this.db.pragma('user_version', { simple: true }) as number;
+      if (readonly && this.schemaVersion === 0)
+        throw new LedgerError(
+          `ledger ${file} was never fully created (its creation was interrupted); it holds no commits. ` +
+            'Opening it once with the runtime (npm run serve -- --data-dir ...) finishes it.',
+        );
       if (this.schemaVersion > MIGRATIONS.length)
         throw new LedgerError(
           `ledger schema version ${this.schemaVersion} is newer than this build understands (${MIGRATIONS.length})`,
@@ -122,7 +127,15 @@ export class Ledger {
       this.stmts = this.prepare();
     } catch (err) {
       this.db.close();
-      throw err instanceof LedgerError ? err : new LedgerError(`ledger ${file}: ${(err as Error).message}`);
+      if (err instanceof LedgerError) throw err;
+      const code = (err as { code?: unknown }).code;
+      // A hot rollback journal (killed mid-creation or mid-migration) needs a writer to roll back.
+      if (readonly && code === 'SQLITE_READONLY_ROLLBACK')
+        throw new LedgerError(
+          `ledger ${file} has an interrupted write to roll back, which a read-only open cannot do. ` +
+            'Opening it once with the runtime (npm run serve -- --data-dir ...) recovers it.',
+        );
+      throw new LedgerError(`ledger ${file}: ${(err as Error).message}`);
     }
     this.commitTx = this.db.transaction((input: CommitInput): CommitReceipt => {
       const prev = this.stmts.last.get() as { commit_seq: number; provenance_hash: string } | undefined;
