@@ -1,43 +1,14 @@
-import Database from 'better-sqlite3';
+import { RULE_IDS } from '../src/shared/world';
 import { expect, test } from './fixtures';
 import { InspectorPage } from './pages/inspector';
 import { CommitGate } from './support/commit-gate';
+import { ledgerRows } from './support/ledger';
 
 /**
  * The authority plane as a designer sees it, in the default scenario (scenarios/wayside-inn): Mira's
  * scripted model answers by keyword. 'room' sells the room key for 4 silver (commits); 'bribe' makes
  * her give away 50 silver, over her 20-per-turn limit (fails governance, rule `turn-limits`).
  */
-
-interface LedgerRow {
-  commit_seq: number;
-  outcome: string;
-  provenance_hash: string;
-  provenance_json: string;
-}
-
-function ledgerRows(file: string): LedgerRow[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db
-      .prepare(
-        'SELECT commit_seq, outcome, provenance_hash, provenance_json FROM commits ORDER BY commit_seq',
-      )
-      .all() as LedgerRow[];
-  } finally {
-    db.close();
-  }
-}
-
-const RULES = [
-  'well-formed-proposals',
-  'allowed-actions',
-  'ownership',
-  'non-negative-balances',
-  'quest-preconditions',
-  'turn-limits',
-  'agent-blocks',
-];
 
 test('a committed turn: pending actions, verdicts, the changed world, its provenance, verify', async ({
   page,
@@ -81,8 +52,8 @@ test('a committed turn: pending actions, verdicts, the changed world, its proven
   // commit_succeeded: the badge, every rule's verdict passed, the chip committed.
   await expect(turn).toHaveAttribute('data-state', 'committed');
   await expect(turn.getByTestId('commit-badge')).toContainText('committed #1');
-  await expect(inspector.verdicts(turn)).toHaveCount(RULES.length);
-  for (const rule of RULES) await expect(inspector.verdict(turn, rule)).toHaveAttribute('data-ok', 'true');
+  await expect(inspector.verdicts(turn)).toHaveCount(RULE_IDS.length);
+  for (const rule of RULE_IDS) await expect(inspector.verdict(turn, rule)).toHaveAttribute('data-ok', 'true');
   await expect(chips.first()).toHaveAttribute('data-state', 'committed');
 
   // Action lines never showed as speech, at any point of the stream.

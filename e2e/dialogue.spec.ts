@@ -1,24 +1,7 @@
-import Database from 'better-sqlite3';
 import { spokenPart } from '../src/shared/proposals';
 import { expect, test } from './fixtures';
 import { InspectorPage } from './pages/inspector';
-
-interface CommitRow {
-  turn_id: string;
-  final_text: string;
-  provenance_hash: string;
-}
-
-function ledgerRows(file: string): CommitRow[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db
-      .prepare('SELECT turn_id, final_text, provenance_hash FROM commits ORDER BY commit_seq')
-      .all() as CommitRow[];
-  } finally {
-    db.close();
-  }
-}
+import { ledgerRows } from './support/ledger';
 
 test('type a line, watch the reply stream as a preview, see it committed to the ledger', async ({
   page,

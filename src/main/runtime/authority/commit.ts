@@ -39,15 +39,32 @@ export interface PreparedCommit {
   readonly failure: CommitFailure | null;
 }
 
+/** An attempt that failed before governance could judge it: no patch, no verdicts. */
+function failedEarly(failure: CommitFailure): PreparedCommit {
+  return { patch: [], after: null, afterHash: null, verdicts: [], failure };
+}
+
 /**
  * The decision half of the commit boundary: extension workloads, then governance. Pure apart from
- * the extensions' own work, and deterministic, so replay can re-run it and compare. Never throws for
- * a bad proposal or a failing extension: those are failures of the attempt.
+ * the extensions' own work, and deterministic, so replay can re-run it and compare. Never throws: a
+ * bad proposal, a failing extension or an unexpected error is a failure of the attempt.
  */
 export async function prepareCommit(
   extensions: ExtensionManager,
   input: CommitAttemptInput,
 ): Promise<PreparedCommit> {
+  try {
+    return await decide(extensions, input);
+  } catch (err) {
+    return failedEarly({
+      stage: 'extensions',
+      code: 'internal',
+      message: `commit preparation failed: ${String(err)}`,
+    });
+  }
+}
+
+async function decide(extensions: ExtensionManager, input: CommitAttemptInput): Promise<PreparedCommit> {
   const { scenario, npcId, npc, before, output } = input;
   const ran = await extensions.run({
     scenario,
@@ -57,14 +74,7 @@ export async function prepareCommit(
     proposals: output.proposals,
     ...(input.signal === undefined ? {} : { signal: input.signal }),
   });
-  if (!ran.ok)
-    return {
-      patch: [],
-      after: null,
-      afterHash: null,
-      verdicts: [],
-      failure: { stage: 'extensions', code: ran.code, message: ran.message },
-    };
+  if (!ran.ok) return failedEarly({ stage: 'extensions', code: ran.code, message: ran.message });
   const verdicts = evaluateGovernance({
     scenario,
     npcId,

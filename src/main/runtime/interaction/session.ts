@@ -270,30 +270,15 @@ export class InteractionSession {
       proposal_errors: output.errors,
     });
     const before = this.world;
-    let prepared: PreparedCommit;
-    try {
-      prepared = await prepareCommit(this.deps.extensions, {
-        scenario: this.scenario.scenario,
-        npcId: this.npc.id,
-        npc: this.npc.spec,
-        before: before.state,
-        output,
-        envelopes: [],
-        ...(turn.controller === undefined ? {} : { signal: turn.controller.signal }),
-      });
-    } catch (err) {
-      prepared = {
-        patch: [],
-        after: null,
-        afterHash: null,
-        verdicts: [],
-        failure: {
-          stage: 'extensions',
-          code: 'internal',
-          message: `commit preparation failed: ${String(err)}`,
-        },
-      };
-    }
+    const prepared = await prepareCommit(this.deps.extensions, {
+      scenario: this.scenario.scenario,
+      npcId: this.npc.id,
+      npc: this.npc.spec,
+      before: before.state,
+      output,
+      envelopes: [],
+      ...(turn.controller === undefined ? {} : { signal: turn.controller.signal }),
+    });
     // Cancelled while extensions or governance ran: the cancel won, nothing is written.
     if (!this.isCommitting(turn)) return;
     // From here to the terminal event everything is synchronous.

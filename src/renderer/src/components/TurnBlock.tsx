@@ -55,13 +55,13 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
         <span className={`turn-status turn-status--${turn.state}`} data-testid="turn-status">
           {statusText(turn)}
         </span>
-        {committed && turn.commitSeq !== null && turn.provenanceHash !== null ? (
+        {committed && turn.commit?.outcome === 'committed' ? (
           <span
             className="badge badge--commit"
             data-testid="commit-badge"
-            title={`provenance ${turn.provenanceHash}`}
+            title={`provenance ${turn.commit.provenance_hash}`}
           >
-            committed #{turn.commitSeq} · <code>{shortHash(turn.provenanceHash)}</code>
+            committed #{turn.commit.commit_seq} · <code>{shortHash(turn.commit.provenance_hash)}</code>
           </span>
         ) : null}
         <span className="turn__facts">

@@ -72,8 +72,7 @@ describe('applyDialogueEvents', () => {
     expect(turnOf(state, 't1')).toMatchObject({
       state: 'committed',
       replyText: 'Well met, traveller.',
-      commitSeq: 7,
-      provenanceHash: HASH,
+      commit: { commit_seq: 7, provenance_hash: HASH },
       reason: null,
     });
     expect(state.sessions['s1']?.lastSeq).toBe(5);
@@ -114,7 +113,7 @@ describe('applyDialogueEvents', () => {
     expect(turnOf(state, 'cf')).toMatchObject({
       state: 'failed',
       reason: 'commit failed at governance: governance_failed: vetoed',
-      commitSeq: null,
+      commit: { commit_seq: null, provenance_hash: null },
     });
     expect(turnOf(state, 'r')).toMatchObject({
       state: 'rejected',
@@ -135,7 +134,6 @@ describe('applyDialogueEvents', () => {
     expect(turnOf(state, 't1')).toMatchObject({
       state: 'cancelled',
       replyText: 'a',
-      commitSeq: null,
       commit: null,
     });
   });
@@ -275,7 +273,7 @@ describe('proposed actions and commit outcomes', () => {
       ev('commit_failed', 't1', failedPayload({ 'turn-limits': '50 coin given away; the limit is 20' }, 4)),
     ]);
     const turn = turnOf(state, 't1');
-    expect(turn).toMatchObject({ state: 'failed', commitSeq: 4, provenanceHash: HASH });
+    expect(turn).toMatchObject({ state: 'failed', commit: { commit_seq: 4, provenance_hash: HASH } });
     expect(actionsState(turn)).toBe('refused');
     expect(turn.commit).toMatchObject({ outcome: 'failed', code: 'governance_failed', stage: 'governance' });
     expect(turn.commit?.verdicts.filter((v) => !v.ok).map((v) => v.rule)).toEqual(['turn-limits']);

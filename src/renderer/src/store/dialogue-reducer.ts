@@ -46,9 +46,6 @@ export interface Turn {
   tokenCount: number;
   /** A `token_delta` was skipped (telemetry dropped): the streamed text has holes until `turn_final`. */
   tokensMissing: boolean;
-  /** The ledger record of the commit attempt (committed or failed). */
-  commitSeq: number | null;
-  provenanceHash: string | null;
   /** Why the turn did not commit, e.g. `text_too_long: …` or `client_cancel`. */
   reason: string | null;
   /** `backend/model_id`. */
@@ -111,8 +108,6 @@ function newTurn(turnId: string): Turn {
     state: 'streaming',
     tokenCount: 0,
     tokensMissing: false,
-    commitSeq: null,
-    provenanceHash: null,
     reason: null,
     model: null,
   };
@@ -258,15 +253,11 @@ function applyTerminal(turn: Turn, event: Extract<EventEnvelope, { type: Termina
       turn.state = 'committed';
       // Canonical: whatever was streamed or previewed is replaced by what the ledger holds.
       turn.replyText = event.payload.text;
-      turn.commitSeq = event.payload.commit_seq;
-      turn.provenanceHash = event.payload.provenance_hash;
       turn.commit = { outcome: 'committed', ...event.payload };
       return;
     case 'commit_failed':
       turn.state = 'failed';
       turn.reason = `commit failed at ${event.payload.stage}: ${event.payload.code}: ${event.payload.message}`;
-      turn.commitSeq = event.payload.commit_seq;
-      turn.provenanceHash = event.payload.provenance_hash;
       turn.commit = { outcome: 'failed', ...event.payload };
       return;
     case 'turn_cancelled':
