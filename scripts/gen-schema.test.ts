@@ -115,6 +115,7 @@ describe('protocol.schema.json', () => {
         'maximum',
       ],
       ...['properties', 'required', 'additionalProperties', 'propertyNames', 'items', 'oneOf', 'anyOf'],
+      ...['minItems', 'maxItems'],
     ]);
     const annotations = new Set(['$comment', 'title', 'description', 'default']);
     const seen = new Set<string>();

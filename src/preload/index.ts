@@ -33,6 +33,11 @@ const api = {
   listCommits: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['ledger.commits'], cmd),
   verifyLedger: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['ledger.verify'], cmd),
   exportSession: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['session.export'], cmd),
+  getAgentConfig: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['agents.config.get'], cmd),
+  setAgentConfig: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['agents.config.set'], cmd),
+  setPressure: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['agents.pressure.set'], cmd),
+  getAgentStatus: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['agents.status'], cmd),
+  cancelAgentStream: (cmd) => ipcRenderer.invoke(IPC_CHANNELS['agent.cancel'], cmd),
   onEvent: (callback) => listen(IPC_EVENT_CHANNEL, callback),
   onSubscriptionEnded: (callback) => listen(IPC_SUBSCRIPTION_ENDED_CHANNEL, callback),
 } satisfies ParleyPreloadApi;

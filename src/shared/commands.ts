@@ -6,6 +6,15 @@ import { z } from 'zod';
 import { EventEnvelope, OverflowPolicy } from './protocol';
 import { ScenarioSummary } from './scenario';
 import { Sha256Hex } from './common';
+import {
+  AgentIntentClass,
+  AgentStreamConfig,
+  AgentStreamConfigPatch,
+  PressureLevel,
+  PressureStatus,
+  RolloutGate,
+  TerminalReason,
+} from './agents';
 import { CommitSummary, VerifyReport, WorldState } from './world';
 
 /** Version a client names in `hello`. Bumped on any incompatible change of commands or envelope. */
@@ -33,6 +42,8 @@ export const ErrorCode = {
   unknown_scenario: 'unknown_scenario',
   /** No such turn, or it is not the session's active turn (already ended). */
   unknown_turn: 'unknown_turn',
+  /** No such agent stream, or it has already ended. */
+  unknown_stream: 'unknown_stream',
   /** The turn's ledger transaction has begun; it can no longer be cancelled. */
   commit_in_progress: 'commit_in_progress',
   /** A subscription asked for seqs the session's buffer no longer holds; read the ledger. */
@@ -137,6 +148,36 @@ export const TurnCancelCommand = z.object({
   turn_id: z.string().min(1).max(200),
 });
 
+export const AgentsConfigGetCommand = z.object({
+  type: z.literal('agents.config.get'),
+  id: RequestId,
+});
+
+export const AgentsConfigSetCommand = z.object({
+  type: z.literal('agents.config.set'),
+  id: RequestId,
+  /** Only the flags to change. Applies from the next turn of every session. */
+  changes: AgentStreamConfigPatch,
+});
+
+export const AgentsPressureSetCommand = z.object({
+  type: z.literal('agents.pressure.set'),
+  id: RequestId,
+  /** Force a pressure level (testing); null returns to the computed level. */
+  level: PressureLevel.nullable(),
+});
+
+export const AgentsStatusCommand = z.object({
+  type: z.literal('agents.status'),
+  id: RequestId,
+});
+
+export const AgentCancelCommand = z.object({
+  type: z.literal('agent.cancel'),
+  id: RequestId,
+  stream_id: z.string().min(1).max(300),
+});
+
 export const Command = z.discriminatedUnion('type', [
   HelloCommand,
   SessionCreateCommand,
@@ -150,6 +191,11 @@ export const Command = z.discriminatedUnion('type', [
   LedgerCommitsCommand,
   LedgerVerifyCommand,
   SessionExportCommand,
+  AgentsConfigGetCommand,
+  AgentsConfigSetCommand,
+  AgentsPressureSetCommand,
+  AgentsStatusCommand,
+  AgentCancelCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -238,6 +284,36 @@ export const SessionBundle = z.object({
 export type SessionBundle = z.infer<typeof SessionBundle>;
 export const SessionExportResult = SessionBundle;
 
+export const AgentInfo = z.object({
+  name: z.string(),
+  intent: AgentIntentClass,
+  critical: z.boolean(),
+  needs: z.enum(['player_line', 'reply']),
+  description: z.string(),
+});
+export type AgentInfo = z.infer<typeof AgentInfo>;
+
+export const AgentsConfigResult = z.object({
+  config: AgentStreamConfig,
+  defaults: AgentStreamConfig,
+  /** 0 until the first change. */
+  version: z.number().int().nonnegative(),
+  agents: z.array(AgentInfo),
+});
+export type AgentsConfigResult = z.infer<typeof AgentsConfigResult>;
+
+export const AgentsStatusResult = z.object({
+  pressure: PressureStatus,
+  /** Streams running now, runtime-wide. */
+  active_streams: z.array(z.string()),
+  queued_streams: z.array(z.string()),
+  /** Streams ended since the runtime started, by terminal reason. */
+  terminal_counts: z.record(TerminalReason, z.number().int().nonnegative()),
+  gates: z.array(RolloutGate),
+  config_version: z.number().int().nonnegative(),
+});
+export type AgentsStatusResult = z.infer<typeof AgentsStatusResult>;
+
 export const RESULT_SCHEMAS = {
   hello: HelloResult,
   'session.create': SessionCreateResult,
@@ -251,6 +327,11 @@ export const RESULT_SCHEMAS = {
   'ledger.commits': LedgerCommitsResult,
   'ledger.verify': LedgerVerifyResult,
   'session.export': SessionExportResult,
+  'agents.config.get': AgentsConfigResult,
+  'agents.config.set': AgentsConfigResult,
+  'agents.pressure.set': PressureStatus,
+  'agents.status': AgentsStatusResult,
+  'agent.cancel': z.object({ stream_id: z.string(), cancelled: z.literal(true) }),
 } as const satisfies Record<CommandType, z.ZodType>;
 export type ResultOf<T extends CommandType> = z.infer<(typeof RESULT_SCHEMAS)[T]>;
 

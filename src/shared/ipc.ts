@@ -20,6 +20,11 @@ export const IPC_CHANNELS = {
   'ledger.commits': 'parley:ledger.commits',
   'ledger.verify': 'parley:ledger.verify',
   'session.export': 'parley:session.export',
+  'agents.config.get': 'parley:agents.config.get',
+  'agents.config.set': 'parley:agents.config.set',
+  'agents.pressure.set': 'parley:agents.pressure.set',
+  'agents.status': 'parley:agents.status',
+  'agent.cancel': 'parley:agent.cancel',
 } as const satisfies Partial<Record<CommandType, `${typeof IPC_PREFIX}${string}`>>;
 export type IpcCommandType = keyof typeof IPC_CHANNELS;
 
@@ -56,6 +61,11 @@ export interface ParleyPreloadApi {
   listCommits: Invoke<'ledger.commits'>;
   verifyLedger: Invoke<'ledger.verify'>;
   exportSession: Invoke<'session.export'>;
+  getAgentConfig: Invoke<'agents.config.get'>;
+  setAgentConfig: Invoke<'agents.config.set'>;
+  setPressure: Invoke<'agents.pressure.set'>;
+  getAgentStatus: Invoke<'agents.status'>;
+  cancelAgentStream: Invoke<'agent.cancel'>;
   /** Events of every session this window subscribed to. Returns a function that removes the listener. */
   onEvent: (callback: (event: IpcEvent) => void) => () => void;
   onSubscriptionEnded: (callback: (frame: IpcSubscriptionEnded) => void) => () => void;

@@ -5,6 +5,17 @@
  */
 import { z } from 'zod';
 import { ModelRef, Sha256Hex } from './common';
+import {
+  AgentAdmission,
+  AgentEnvelope,
+  AgentIntentClass,
+  AgentMode,
+  AgentStreamConfig,
+  ArbiterVerdict,
+  PressureLevel,
+  StreamState,
+  TerminalReason,
+} from './agents';
 import { Action, CommitStage, PatchOperation, ProposalError, Verdict } from './world';
 
 export { ModelRef };
@@ -157,6 +168,61 @@ export const PAYLOAD_SCHEMAS = {
     /** World state hash, unchanged by the failed attempt. */
     state_hash: Sha256Hex,
   }),
+  config_changed: z.object({
+    /** Who made the change: the client's label (connection or window). */
+    changed_by: z.string(),
+    changes: z.array(z.object({ key: z.string(), from: z.unknown(), to: z.unknown() })),
+    /** The whole config after the change; it applies from the next turn. */
+    config: AgentStreamConfig,
+    /** Config version after the change (1, 2, ...), runtime-wide. */
+    version: z.number().int().positive(),
+  }),
+  agent_admission: z.object({
+    mode: AgentMode,
+    pressure: PressureLevel,
+    /** Config version the turn planned with. */
+    config_version: z.number().int().nonnegative(),
+    plan_hash: Sha256Hex,
+    /** One per intent request, in planning order. */
+    admissions: z.array(AgentAdmission),
+  }),
+  agent_stream_lifecycle: z.object({
+    stream_id: z.string(),
+    agent: z.string(),
+    intent: AgentIntentClass,
+    critical: z.boolean(),
+    state: StreamState,
+    /** Set when `state` is `ended`. */
+    terminal_reason: TerminalReason.nullable(),
+    /** Why it ended, for timeout, failed, shed and cancel. */
+    message: z.string().nullable(),
+    tokens: z.number().int().nonnegative(),
+    /** ms since the stream was queued. */
+    elapsed_ms: z.number().nonnegative(),
+  }),
+  agent_token_delta: z.object({
+    stream_id: z.string(),
+    index: z.number().int().nonnegative(),
+    text: z.string(),
+  }),
+  agent_envelope: z.object({
+    /** True for a shadow preview: planned, not executed, never part of a commit. */
+    preview: z.boolean(),
+    envelope: AgentEnvelope,
+    envelope_hash: Sha256Hex,
+  }),
+  arbiter_decision: z.object({
+    mode: AgentMode,
+    accepted: z.number().int().nonnegative(),
+    rejected: z.number().int().nonnegative(),
+    /** Accepted envelopes that take part in the commit (pilot). */
+    committed: z.number().int().nonnegative(),
+    /** Accepted envelopes with blocking conditions that take part in the commit. */
+    blocking: z.number().int().nonnegative(),
+    /** In decision order: accepted first (in acceptance order), then rejected. */
+    verdicts: z.array(ArbiterVerdict),
+    decision_hash: Sha256Hex,
+  }),
   stream_overflow: z.object({
     policy: z.literal('drop_telemetry'),
     /** First and last seq of the telemetry events this subscription did not deliver. */
@@ -208,6 +274,12 @@ export const EventEnvelope = z.discriminatedUnion('type', [
   envelopeOf('commit_succeeded'),
   envelopeOf('commit_failed'),
   envelopeOf('stream_overflow'),
+  envelopeOf('config_changed'),
+  envelopeOf('agent_admission'),
+  envelopeOf('agent_stream_lifecycle'),
+  envelopeOf('agent_token_delta'),
+  envelopeOf('agent_envelope'),
+  envelopeOf('arbiter_decision'),
 ]);
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 export type EnvelopeOf<T extends EmittedEventType> = Extract<EventEnvelope, { type: T }>;

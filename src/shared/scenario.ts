@@ -116,6 +116,26 @@ export const ScriptedModel = z.strictObject({
 });
 export type ScriptedModel = z.infer<typeof ScriptedModel>;
 
+/** A fact of the world the lore agent checks replies against. */
+export const LoreFact = z.strictObject({
+  id: Id,
+  fact: Text(500),
+  /** Lowercase words that make a player line about this fact (raises the lore scan's relevance). */
+  keywords: z.array(Text(60)).max(20).default([]),
+  /** Lowercase phrases that, said in a reply, contradict the fact. */
+  contradicted_by: z.array(Text(200)).max(20).default([]),
+});
+export type LoreFact = z.infer<typeof LoreFact>;
+
+/** What the safety agent (critical) blocks when agent streams run in PILOT mode. */
+export const SafetySpec = z.strictObject({
+  /** Lowercase phrases an NPC line must not contain. */
+  blocked_phrases: z.array(Text(200)).max(100).default([]),
+  /** Items an NPC must not give or sell. */
+  restricted_items: z.array(Id).max(100).default([]),
+});
+export type SafetySpec = z.infer<typeof SafetySpec>;
+
 const ScenarioShape = z.strictObject({
   /** Path or URL of the JSON Schema, for editors. Ignored by Parley. */
   $schema: z.string().optional(),
@@ -140,6 +160,9 @@ const ScenarioShape = z.strictObject({
   default_npc: Id,
   /** Scripts for NPCs whose model backend is `scripted`, by model id. */
   scripted_models: z.record(z.string(), ScriptedModel).default({}),
+  /** Facts the lore agent checks replies against. */
+  lore: z.array(LoreFact).max(200).default([]),
+  safety: SafetySpec.default({ blocked_phrases: [], restricted_items: [] }),
 });
 
 type ScenarioShape = z.infer<typeof ScenarioShape>;
@@ -186,6 +209,14 @@ function checkReferences(s: ScenarioShape, ctx: z.RefinementCtx): void {
       known('scripted model', s.scripted_models, npc.model.model_id, ['npcs', id, 'model', 'model_id']);
   }
   known('NPC', s.npcs, s.default_npc, ['default_npc']);
+  s.safety.restricted_items.forEach((item, i) => {
+    known('item', items, item, ['safety', 'restricted_items', i]);
+  });
+  const loreIds = new Set<string>();
+  s.lore.forEach((fact, i) => {
+    if (loreIds.has(fact.id)) issue(['lore', i, 'id'], `duplicate lore id '${fact.id}'`);
+    loreIds.add(fact.id);
+  });
 }
 
 export const Scenario = ScenarioShape.superRefine(checkReferences);

@@ -152,9 +152,14 @@ export type CommitStage = z.infer<typeof CommitStage>;
 // ---------------------------------------------------------------------------------------------
 // Provenance
 
-/** An agent envelope the merge arbiter accepted into a commit (the agent plane fills these in). */
+/** An agent envelope the merge arbiter accepted into a commit (PILOT mode), in acceptance order. */
 export const AcceptedEnvelope = z.object({
   stream_id: z.string(),
+  agent: z.string(),
+  intent: z.string(),
+  decision: z.string(),
+  confidence: z.number(),
+  /** SHA-256 of the whole envelope's canonical JSON (the envelope travels in `agent_envelope`). */
   envelope_hash: Sha256Hex,
   /** A blocking condition the envelope raised; `agent-blocks` fails the commit when any is set. */
   block: z.string().nullable(),

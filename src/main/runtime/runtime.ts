@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { AgentStreamConfig } from '../../shared/agents';
 import type { ResultOf, SessionBundle } from '../../shared/commands';
 import type { ScriptedModel } from '../../shared/scenario';
 import type { VerifyReport } from '../../shared/world';
@@ -10,6 +12,8 @@ import { Ledger } from './authority/ledger';
 import { ScenarioCatalog } from './authority/scenario-catalog';
 import { exportSession, verifyLedger } from './authority/replay';
 import type { LoadedScenario } from './authority/scenario-loader';
+import { AgentControlPlane } from './agents/control-plane';
+import type { AgentDefinition } from './agents/contracts';
 import { RuntimeError } from './core/errors';
 import { systemClock, type Clock } from './core/clock';
 import { canonicalJson } from './core/hash';
@@ -42,6 +46,17 @@ export interface RuntimeConfig {
   readonly eventLogCapacity?: number;
   readonly queue?: SubscriberQueueOptions;
   readonly validateEvents?: boolean;
+  /** The agent-stream control plane. */
+  readonly agents?: {
+    /** Initial flags; default conservative (SHADOW, no pilot agents). */
+    readonly config?: Partial<AgentStreamConfig>;
+    /** Default: the built-in agents. */
+    readonly definitions?: readonly AgentDefinition[];
+    /** Pause after each piece of text an agent streams, ms. Default 20. */
+    readonly tokenIntervalMs?: number;
+    /** Count event-loop delay as a pressure signal. Default true (tests turn it off: it is noise there). */
+    readonly measureEventLoop?: boolean;
+  };
 }
 
 export interface ParleyRuntime {
@@ -53,6 +68,7 @@ export interface ParleyRuntime {
   readonly models: ModelProvider;
   readonly scenarios: ScenarioCatalog;
   readonly extensions: ExtensionManager;
+  readonly agents: AgentControlPlane;
   /** A session's ledger records after `afterSeq`, at most `limit`; sessions of earlier runs too. */
   commits(sessionId: string, afterSeq: number, limit: number): ResultOf<'ledger.commits'>;
   /** Checks the chain and replays every session (or one) from the ledger alone. */
@@ -110,17 +126,42 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     ...(config.extensionBudgetMs === undefined ? {} : { budgetMs: config.extensionBudgetMs }),
   });
   const ledger = Ledger.open(join(config.dataDir, 'ledger.sqlite'));
-  const manager = new InteractionManager({
+  const eventLoop =
+    config.agents?.measureEventLoop === false ? null : monitorEventLoopDelay({ resolution: 10 });
+  eventLoop?.enable();
+  const agents: AgentControlPlane = new AgentControlPlane({
+    runId,
+    clock,
+    logger,
+    ...(config.agents?.definitions === undefined ? {} : { agents: config.agents.definitions }),
+    ...(config.agents?.config === undefined ? {} : { config: config.agents.config }),
+    ...(config.agents?.tokenIntervalMs === undefined
+      ? {}
+      : { tokenIntervalMs: config.agents.tokenIntervalMs }),
+    signals: (): { queue_fill: number; event_loop_delay_ms: number } => {
+      // p99 over the window since the last sample.
+      const delay = eventLoop !== null && eventLoop.count > 0 ? eventLoop.percentile(99) / 1e6 : 0;
+      eventLoop?.reset();
+      return { queue_fill: manager.queueFill(), event_loop_delay_ms: delay };
+    },
+  });
+  const manager: InteractionManager = new InteractionManager({
     runId,
     clock,
     logger,
     models,
     ledger,
     extensions,
+    agents,
     scenarios,
     ...(config.eventLogCapacity === undefined ? {} : { eventLogCapacity: config.eventLogCapacity }),
     ...(config.queue === undefined ? {} : { queue: config.queue }),
     ...(config.validateEvents === undefined ? {} : { validateEvents: config.validateEvents }),
+  });
+  agents.config.onChange((change) => {
+    manager.forEach((s) => {
+      s.publishConfigChanged(change);
+    });
   });
   const requireKnownSession = (sessionId: string): void => {
     if (manager.find(sessionId) === undefined && ledger.session(sessionId) === undefined)
@@ -136,6 +177,7 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     models,
     scenarios,
     extensions,
+    agents,
     commits(sessionId, afterSeq, limit) {
       requireKnownSession(sessionId);
       const rows = ledger.commitsForSession(sessionId, afterSeq, limit + 1);
@@ -177,6 +219,8 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     async dispose() {
       if (disposed) return;
       disposed = true;
+      agents.dispose();
+      eventLoop?.disable();
       await manager.dispose();
       await models.dispose();
       ledger.close();

@@ -43,16 +43,20 @@ export function registerIpcHandlers(
   const contextFor = (sender: WebContentsLike): ClientContext => {
     let ctx = clients.get(sender.id);
     if (ctx === undefined) {
-      const created = new ClientContext(runtime, {
-        sendEvent: (event) => {
-          if (!sender.isDestroyed()) sender.send(IPC_EVENT_CHANNEL, event);
-          return true;
+      const created = new ClientContext(
+        runtime,
+        {
+          sendEvent: (event) => {
+            if (!sender.isDestroyed()) sender.send(IPC_EVENT_CHANNEL, event);
+            return true;
+          },
+          sendControl: (frame) => {
+            if (frame.type === 'subscription.ended' && !sender.isDestroyed())
+              sender.send(IPC_SUBSCRIPTION_ENDED_CHANNEL, frame);
+          },
         },
-        sendControl: (frame) => {
-          if (frame.type === 'subscription.ended' && !sender.isDestroyed())
-            sender.send(IPC_SUBSCRIPTION_ENDED_CHANNEL, frame);
-        },
-      });
+        `electron window #${sender.id}`,
+      );
       clients.set(sender.id, created);
       sender.once('destroyed', () => {
         created.close();

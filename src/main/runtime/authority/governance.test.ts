@@ -119,6 +119,17 @@ function expectCommitted(prepared: PreparedCommit, before: WorldState): WorldSta
   return after;
 }
 
+/** An accepted envelope as the arbiter would hand it over. */
+const envelope = (stream: string, block: string | null): AcceptedEnvelope => ({
+  stream_id: stream,
+  agent: 'safety',
+  intent: 'safety_check',
+  decision: block === null ? 'allow' : 'block',
+  confidence: 1,
+  envelope_hash: sha256Hex(stream),
+  block,
+});
+
 describe('prepareCommit with governance (default scenario, built-in extensions)', () => {
   it('passes an empty turn: every rule ok, no patch, the state unchanged', async () => {
     const before = initialWorldState(scenario);
@@ -329,6 +340,7 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
       expect(Object.keys(inventory(after, 'mira').items).sort()).toEqual([
         'ale',
         'candle',
+        'nightshade',
         'room_key',
         'stew',
       ]);
@@ -665,12 +677,6 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
   });
 
   describe('agent-blocks', () => {
-    const envelope = (stream: string, block: string | null): AcceptedEnvelope => ({
-      stream_id: stream,
-      envelope_hash: sha256Hex(stream),
-      block,
-    });
-
     it('passes accepted envelopes that raised no block', async () => {
       const before = initialWorldState(scenario);
       const prepared = await attempt([{ kind: 'sell_item', item: 'stew', to: 'player', price: 1 }], {
@@ -757,7 +763,7 @@ describe('prepareCommit with governance (default scenario, built-in extensions)'
     );
     const prepared = await attempt(output.proposals, {
       errors: output.errors,
-      envelopes: [{ stream_id: 'critic', envelope_hash: sha256Hex('c'), block: 'too generous' }],
+      envelopes: [envelope('critic', 'too generous')],
     });
     expectRefused(prepared, [
       'well-formed-proposals',

@@ -70,9 +70,13 @@ function nonNegative(input: GovernanceInput): Failure[] {
   return failures;
 }
 
-/** Why `conditions` do not hold in `state` (empty when they do). */
-function unmet(conditions: Conditions, input: GovernanceInput): string[] {
-  const { before: state, scenario, actor } = input;
+/** Why `conditions` do not hold in `state` for an NPC playing `actor` (empty when they do). */
+export function unmetConditions(
+  conditions: Conditions,
+  scenario: Scenario,
+  actor: string,
+  state: WorldState,
+): string[] {
   const reasons: string[] = [];
   for (const [flag, value] of Object.entries(conditions.flags))
     if (state.flags[flag] !== value)
@@ -125,7 +129,8 @@ function questPreconditions(input: GovernanceInput): Failure[] {
     const conditions =
       a.kind === 'start_quest' ? def.requires : a.kind === 'complete_quest' ? def.completion : undefined;
     if (conditions !== undefined)
-      for (const reason of unmet(conditions, input)) failures.push(fail(i, `quest ${a.quest}: ${reason}`));
+      for (const reason of unmetConditions(conditions, input.scenario, input.actor, input.before))
+        failures.push(fail(i, `quest ${a.quest}: ${reason}`));
     status.set(a.quest, to);
   });
   return failures;

@@ -44,6 +44,17 @@ export class InteractionManager {
     return session;
   }
 
+  forEach(fn: (session: InteractionSession) => void): void {
+    for (const s of this.sessions.values()) fn(s);
+  }
+
+  /** Deepest subscriber queue of any session, as a fraction of its capacity (a pressure signal). */
+  queueFill(): number {
+    let worst = 0;
+    for (const s of this.sessions.values()) worst = Math.max(worst, s.queueFill);
+    return worst;
+  }
+
   list(): SessionSummary[] {
     return [...this.sessions.values()].map((s) => s.summary());
   }

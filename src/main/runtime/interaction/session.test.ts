@@ -56,7 +56,10 @@ describe('InteractionSession turns', () => {
     // Event order of a full turn.
     const turnTypes = s.events.filter((e) => e.turn_id !== null).map((e) => e.type);
     expect(turnTypes[0]).toBe('turn_accepted');
-    expect(turnTypes.slice(-2)).toEqual(['turn_final', 'commit_succeeded']);
+    // The control plane's pass: admissions right after the ACK, the arbiter between preview and commit.
+    expect(turnTypes[1]).toBe('agent_admission');
+    expect(turnTypes.slice(-2)).toEqual(['arbiter_decision', 'commit_succeeded']);
+    expect(turnTypes.indexOf('turn_final')).toBeLessThan(turnTypes.indexOf('arbiter_decision'));
   });
 
   it('cancel at any token k: exactly one turn_cancelled, no later token_delta, no ledger row', async () => {
@@ -236,7 +239,7 @@ describe('session subscriptions', () => {
     expect(got.some((e) => e.type === 'stream_overflow')).toBe(true);
     expect(
       got.filter((e) => e.class === 'authoritative' && e.type !== 'stream_overflow').map((e) => e.type),
-    ).toEqual(['turn_accepted', 'commit_succeeded']);
+    ).toEqual(['turn_accepted', 'arbiter_decision', 'commit_succeeded']);
     expect(streamViolations(got)).toEqual([]);
   });
 

@@ -11,7 +11,10 @@ import {
   type RejectReason,
 } from '../../../shared/protocol';
 import { initialWorldState } from '../../../shared/scenario';
-import type { WorldState } from '../../../shared/world';
+import type { AgentEnvelope } from '../../../shared/agents';
+import type { AcceptedEnvelope, WorldState } from '../../../shared/world';
+import type { AgentControlPlane, TurnAgentPass } from '../agents/control-plane';
+import type { ConfigChange } from '../agents/config-store';
 import { prepareCommit, type PreparedCommit } from '../authority/commit';
 import type { ExtensionManager } from '../authority/extensions';
 import type { CommitInput, CommitReceipt, SessionRow } from '../authority/ledger';
@@ -25,7 +28,7 @@ import type { GenerationRequest, ModelInfo } from '../models/backend';
 import type { Acquired, ModelProvider } from '../models/model-provider';
 import { EventLog } from './event-log';
 import { buildPrompt, npcConfig, type NpcConfig } from './npc';
-import type { SubscriberQueueOptions } from './subscriber-queue';
+import { DEFAULT_QUEUE_CAPACITY, type SubscriberQueueOptions } from './subscriber-queue';
 import { Subscription, type SubscriptionSink } from './subscription';
 
 /** Where sessions and commit attempts are recorded. The ledger implements it. */
@@ -41,6 +44,8 @@ export interface SessionDeps {
   readonly models: ModelProvider;
   readonly ledger: CommitSink;
   readonly extensions: ExtensionManager;
+  /** The agent-stream control plane: every turn runs a pass through it. */
+  readonly agents: AgentControlPlane;
   readonly logger: Logger;
   readonly eventLogCapacity?: number;
   readonly queue?: SubscriberQueueOptions;
@@ -57,6 +62,8 @@ interface ActiveTurn {
   tokens: number;
   prompt: GenerationRequest | undefined;
   model: ModelInfo | undefined;
+  /** The turn's control-plane pass; set right after the ACK. */
+  agents: TurnAgentPass | undefined;
 }
 
 /** A session's turn lifecycle. At most one turn is active; `closed` is final. */
@@ -131,6 +138,8 @@ export class InteractionSession {
   private readonly log: EventLog;
   private readonly subscriptions = new Set<Subscription>();
   private world: SessionWorld;
+  /** Envelopes the arbiter accepted last turn: carried into the next turn's agent context. */
+  private blackboard: readonly AgentEnvelope[] = [];
   readonly npc: NpcConfig;
   readonly createdAt: number;
 
@@ -231,6 +240,7 @@ export class InteractionSession {
       tokens: 0,
       prompt: undefined,
       model: undefined,
+      agents: undefined,
     };
     this.state = transition(this.state, { type: 'start', turn });
     this.publishEvent('turn_accepted', turnId, { text, model: this.npc.model });
@@ -250,6 +260,11 @@ export class InteractionSession {
       });
     // While committing, the ledger transaction has not started (it runs synchronously once the
     // extension workloads and governance are done), so the cancel still wins.
+    // Agent streams end first, while the turn is live, so their `ended` events precede its end.
+    state.turn.agents?.cancel(
+      'manual_cancel',
+      reason === 'session_closed' ? 'the session closed' : 'the turn was cancelled',
+    );
     this.state = transition(state, { type: 'end' });
     state.turn.controller?.abort(new Error('turn cancelled'));
     this.publishEvent('turn_cancelled', turnId, { reason, tokens_emitted: state.turn.tokens });
@@ -269,6 +284,12 @@ export class InteractionSession {
       proposals: output.proposals,
       proposal_errors: output.errors,
     });
+    // The merge arbiter first: accepted pilot envelopes take part in the commit.
+    turn.agents?.replyReady(output);
+    const arbitrated = (await turn.agents?.settle()) ?? null;
+    if (!this.isCommitting(turn)) return; // cancelled while the agent streams ran
+    if (arbitrated !== null) this.blackboard = arbitrated.blackboard.map((e) => e.envelope);
+    const envelopes = arbitrated?.commit ?? [];
     const before = this.world;
     const prepared = await prepareCommit(this.deps.extensions, {
       scenario: this.scenario.scenario,
@@ -276,13 +297,44 @@ export class InteractionSession {
       npc: this.npc.spec,
       before: before.state,
       output,
-      envelopes: [],
+      envelopes,
       ...(turn.controller === undefined ? {} : { signal: turn.controller.signal }),
     });
     // Cancelled while extensions or governance ran: the cancel won, nothing is written.
     if (!this.isCommitting(turn)) return;
     // From here to the terminal event everything is synchronous.
-    this.writeCommit(turn, output, before, prepared);
+    this.writeCommit(turn, output, before, prepared, envelopes);
+  }
+
+  /** Records a change of the agent flags in this session's stream (it applies from the next turn). */
+  publishConfigChanged(change: ConfigChange): void {
+    if (this.state.kind === 'closed') return;
+    this.publishEvent('config_changed', null, {
+      changed_by: change.changed_by,
+      changes: change.changes,
+      config: change.config,
+      version: change.version,
+    });
+  }
+
+  /** Starts the turn's control-plane pass; its events belong to the turn and stop when it ends. */
+  private beginAgents(turn: ActiveTurn): void {
+    turn.agents = this.deps.agents.beginTurn(
+      {
+        runId: this.deps.runId,
+        sessionId: this.id,
+        turnId: turn.id,
+        scenario: this.scenario.scenario,
+        npcId: this.npc.id,
+        npc: this.npc.spec,
+        playerText: turn.playerText,
+        world: this.world.state,
+        previous: this.blackboard,
+      },
+      (type, payload) => {
+        if (this.isActive(turn) || this.isCommitting(turn)) this.publishEvent(type, turn.id, payload);
+      },
+    );
   }
 
   private writeCommit(
@@ -290,11 +342,12 @@ export class InteractionSession {
     output: ParsedOutput,
     before: SessionWorld,
     prepared: PreparedCommit,
+    envelopes: readonly AcceptedEnvelope[],
   ): void {
     const { failure, after, afterHash } = prepared;
     let receipt: CommitReceipt;
     try {
-      receipt = this.deps.ledger.commit(this.commitInput(turn, output, before, prepared));
+      receipt = this.deps.ledger.commit(this.commitInput(turn, output, before, prepared, envelopes));
     } catch (err) {
       this.deps.logger.error('ledger write failed', { session: this.id, turn: turn.id, error: String(err) });
       this.state = transition(this.state, { type: 'end' });
@@ -399,6 +452,14 @@ export class InteractionSession {
     return sub;
   }
 
+  /** Deepest subscriber queue as a fraction of its capacity. */
+  get queueFill(): number {
+    const capacity = this.deps.queue?.capacity ?? DEFAULT_QUEUE_CAPACITY;
+    let worst = 0;
+    for (const sub of this.subscriptions) worst = Math.max(worst, sub.queued / capacity);
+    return worst;
+  }
+
   get subscriberCount(): number {
     return this.subscriptions.size;
   }
@@ -427,6 +488,7 @@ export class InteractionSession {
     turn.controller = new AbortController();
     const { signal } = turn.controller;
     try {
+      this.beginAgents(turn);
       const acquired = await this.acquireModel(turn);
       if (acquired === undefined || !this.isActive(turn)) return;
       if (!this.modelReady) {
@@ -446,6 +508,7 @@ export class InteractionSession {
       if (this.isCommitting(turn)) {
         // A bug past the decision (the ledger's own errors are handled in writeCommit): end the turn.
         this.deps.logger.error('commit aborted', { session: this.id, turn: turn.id, error: String(err) });
+        turn.agents?.cancel('manual_cancel', 'the commit was aborted by an internal error');
         this.state = transition(this.state, { type: 'end' });
         this.publishEvent('commit_failed', turn.id, {
           code: 'internal',
@@ -489,6 +552,7 @@ export class InteractionSession {
 
   private failTurn(turn: ActiveTurn, code: string, message: string): void {
     this.deps.logger.warn('turn failed', { session: this.id, turn: turn.id, code, message });
+    turn.agents?.cancel('manual_cancel', `the turn failed (${code})`);
     this.state = transition(this.state, { type: 'end' });
     turn.controller?.abort(new Error('turn failed'));
     this.publishEvent('turn_failed', turn.id, { code, message, tokens_emitted: turn.tokens });
@@ -499,6 +563,7 @@ export class InteractionSession {
     output: ParsedOutput,
     before: SessionWorld,
     prepared: PreparedCommit,
+    envelopes: readonly AcceptedEnvelope[],
   ): CommitInput {
     const model = turn.model;
     const prompt = turn.prompt;
@@ -520,7 +585,7 @@ export class InteractionSession {
       token_count: turn.tokens,
       proposals: output.proposals,
       proposal_errors: output.errors,
-      agent_envelopes: [],
+      agent_envelopes: [...envelopes],
       verdicts: prepared.verdicts,
       patch: prepared.patch,
       state_hash_before: before.hash,

@@ -30,7 +30,8 @@ export interface TestRuntime {
 
 /**
  * A runtime for scenario tests: a fresh temp data dir with a real SQLite ledger, the scripted backend
- * at token pace 0 (events still interleave with the event loop), fixed run id `test`.
+ * at token pace 0 (events still interleave with the event loop), fixed run id `test`, agents at
+ * token pace 0 and event-loop delay left out of pressure (it is noise on a shared machine).
  */
 export function createTestRuntime(
   config: Partial<RuntimeConfig> & { virtualTime?: boolean; dataDirOverride?: string } = {},
@@ -42,6 +43,7 @@ export function createTestRuntime(
     runId: 'test',
     scripted: { tokenIntervalMs: 0 },
     ...rest,
+    agents: { measureEventLoop: false, tokenIntervalMs: 0, ...rest.agents },
     clock,
     dataDir,
   });

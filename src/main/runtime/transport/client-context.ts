@@ -1,4 +1,5 @@
 import type { Command, CommandType, ControlFrame, ResultOf } from '../../../shared/commands';
+import { DEFAULT_AGENT_CONFIG } from '../../../shared/agents';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { RuntimeError } from '../core/errors';
 import type { Subscription } from '../interaction/subscription';
@@ -29,6 +30,8 @@ export class ClientContext {
   constructor(
     private readonly runtime: ParleyRuntime,
     private readonly sink: FrameSink,
+    /** Who this client is, as audit records name it (`config_changed.changed_by`). */
+    readonly label: string,
   ) {}
 
   /**
@@ -91,7 +94,29 @@ export class ClientContext {
       case 'turn.cancel':
         manager.cancelTurn(command.session_id, command.turn_id);
         return { result: { turn_id: command.turn_id, cancelled: true } };
+      case 'agents.config.get':
+        return { result: this.agentConfig() };
+      case 'agents.config.set':
+        runtime.agents.config.set(command.changes, this.label);
+        return { result: this.agentConfig() };
+      case 'agents.pressure.set':
+        return { result: runtime.agents.forcePressure(command.level) };
+      case 'agents.status':
+        return { result: runtime.agents.status() };
+      case 'agent.cancel':
+        runtime.agents.cancelStream(command.stream_id);
+        return { result: { stream_id: command.stream_id, cancelled: true } };
     }
+  }
+
+  private agentConfig(): ResultOf<'agents.config.get'> {
+    const { config } = this.runtime.agents;
+    return {
+      config: config.config,
+      defaults: DEFAULT_AGENT_CONFIG,
+      version: config.version,
+      agents: this.runtime.agents.agentInfo(),
+    };
   }
 
   /** The transport can take events again. */

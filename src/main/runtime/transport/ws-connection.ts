@@ -29,6 +29,8 @@ export interface ConnectionOptions {
   /** Outbound bytes buffered in the socket before event delivery pauses. */
   readonly highWaterBytes: number;
   readonly serverName: string;
+  /** Names the client in audit records, e.g. `ws#3 (http://127.0.0.1:5178)`. */
+  readonly label?: string;
 }
 
 /** WebSocket close codes used by the endpoint. */
@@ -62,12 +64,16 @@ export class WsConnection {
     private readonly socket: WireSocket,
     private readonly options: ConnectionOptions,
   ) {
-    this.context = new ClientContext(runtime, {
-      sendEvent: (event) => this.sendEvent(event),
-      sendControl: (frame) => {
-        this.sendControl(frame);
+    this.context = new ClientContext(
+      runtime,
+      {
+        sendEvent: (event) => this.sendEvent(event),
+        sendControl: (frame) => {
+          this.sendControl(frame);
+        },
       },
-    });
+      options.label ?? 'ws',
+    );
   }
 
   receive(text: string, byteLength: number): void {

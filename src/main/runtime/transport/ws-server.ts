@@ -103,6 +103,7 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
   const wss = new WebSocketServer({ noServer: true, maxPayload: hardMax, perMessageDeflate: false });
   const connections = new Set<WebSocket>();
 
+  let clientCounter = 0;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== STREAM_PATH) {
@@ -143,6 +144,7 @@ export async function startServer(runtime: ParleyRuntime, options: ServerOptions
         maxFrameBytes,
         highWaterBytes,
         serverName: `parley/${runtime.runId}`,
+        label: `ws#${++clientCounter}${origin === undefined ? '' : ` (${origin})`}`,
       });
       ws.on('message', (data: RawData, isBinary: boolean) => {
         const buf = Buffer.isBuffer(data)

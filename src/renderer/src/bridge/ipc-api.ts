@@ -20,4 +20,9 @@ export const IPC_FUNCTION = {
   'ledger.commits': 'listCommits',
   'ledger.verify': 'verifyLedger',
   'session.export': 'exportSession',
+  'agents.config.get': 'getAgentConfig',
+  'agents.config.set': 'setAgentConfig',
+  'agents.pressure.set': 'setPressure',
+  'agents.status': 'getAgentStatus',
+  'agent.cancel': 'cancelAgentStream',
 } as const satisfies Record<BridgeCommandType, keyof ParleyPreloadApi>;

@@ -29,6 +29,11 @@ function fakePreload(answer: (fn: string, args: unknown) => IpcReply<unknown>) {
     listCommits: invoke('listCommits'),
     verifyLedger: invoke('verifyLedger'),
     exportSession: invoke('exportSession'),
+    getAgentConfig: invoke('getAgentConfig'),
+    setAgentConfig: invoke('setAgentConfig'),
+    setPressure: invoke('setPressure'),
+    getAgentStatus: invoke('getAgentStatus'),
+    cancelAgentStream: invoke('cancelAgentStream'),
     onEvent: (cb) => {
       eventCallback = cb;
       return () => {
