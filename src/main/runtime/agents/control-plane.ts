@@ -133,8 +133,8 @@ export class AgentControlPlane {
 
   /**
    * Starts a turn's control-plane pass: reads the config and pressure once, sheds under HIGH pressure
-   * (when enabled), plans, publishes `agent_admission`, and starts the streams that need only the
-   * player's line. The rest start when the reply is final.
+   * (when enabled), plans and publishes `agent_admission`. `start()` on the pass then starts the
+   * streams that need only the player's line; the rest start when the reply is final.
    */
   beginTurn(turn: AgentTurnContext, publish: AgentEventPublisher): TurnAgentPass {
     const config = this.config.config;
@@ -245,6 +245,7 @@ function envelopeOf(
  */
 export class TurnAgentPass {
   private readonly outcomes = new Map<string, Promise<StreamOutcome>>();
+  private readonly spawned = new Set<string>();
   private reply: ParsedOutput | null = null;
   private cancelled = false;
 
@@ -255,7 +256,10 @@ export class TurnAgentPass {
     private readonly config: AgentStreamConfig,
     private readonly publish: AgentEventPublisher,
     private readonly record: TurnRecord,
-  ) {
+  ) {}
+
+  /** Starts the streams that need only the player's line. Call once the pass is reachable for `cancel`. */
+  start(): void {
     this.spawnPhase('player_line');
   }
 
@@ -270,15 +274,19 @@ export class TurnAgentPass {
   cancel(reason: EarlyEnd, message: string): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    for (const id of this.outcomes.keys()) this.plane.streams.cancel(id, reason, message);
+    for (const id of this.spawned) this.plane.streams.cancel(id, reason, message);
   }
 
   private spawnPhase(phase: PlannedSpawn['needs']): void {
     const definitions = new Map(this.plane.agents.map((a) => [a.name, a]));
     for (const spawn of this.plan.spawns) {
+      // A listener of an earlier stream's events may have cancelled the turn.
+      if (this.cancelled) return;
       if (!spawn.execute || spawn.needs !== phase) continue;
       const agent = definitions.get(spawn.stream.agent);
       if (agent === undefined) continue;
+      // Known before it starts: its own `started` event may be what triggers a cancel.
+      this.spawned.add(spawn.stream.stream_id);
       this.outcomes.set(spawn.stream.stream_id, this.spawn(spawn, agent));
     }
   }

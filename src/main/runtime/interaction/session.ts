@@ -335,6 +335,7 @@ export class InteractionSession {
         if (this.isActive(turn) || this.isCommitting(turn)) this.publishEvent(type, turn.id, payload);
       },
     );
+    turn.agents.start();
   }
 
   private writeCommit(
