@@ -243,3 +243,48 @@ describe('WebSocket endpoint', () => {
     );
   });
 });
+
+describe('agent plane commands', () => {
+  it('config set is validated, audited with the client label, and read back; unknown streams are refused', async () => {
+    const a = await helloClient();
+    const created = await a.call('1', { type: 'session.create' });
+    const sessionId = created.type === 'result' ? (created.result as { session_id: string }).session_id : '';
+    await a.call('2', { type: 'session.subscribe', session_id: sessionId });
+    const bad = await a.call('3', {
+      type: 'agents.config.set',
+      changes: { agentStreamPilotAgents: ['oracle'], agentStreamTimeoutMs: -1 },
+    });
+    expect(errorCode(bad)).toBe('invalid_command');
+    if (bad.type === 'error') {
+      expect(bad.error.message).toContain('changes.agentStreamPilotAgents');
+      expect(bad.error.message).toContain('changes.agentStreamTimeoutMs');
+    }
+    const unknownKey = await a.call('4', {
+      type: 'agents.config.set',
+      changes: { agentStreamsEnabld: true },
+    });
+    expect(errorCode(unknownKey)).toBe('invalid_command');
+    const ok = await a.call('5', {
+      type: 'agents.config.set',
+      changes: { agentStreamsEnabled: true, agentStreamPilotAgents: ['safety'] },
+    });
+    expect(ok.type === 'result' && ok.result).toMatchObject({
+      version: 1,
+      config: { agentStreamsEnabled: true, agentStreamPilotAgents: ['safety'] },
+    });
+    const changed = await a.next((f) => f.type === 'config_changed');
+    expect(changed.type === 'config_changed' && changed.payload.changed_by).toMatch(/^ws#\d+/);
+    const got = await a.call('6', { type: 'agents.config.get' });
+    expect(got.type === 'result' && (got.result as { version: number }).version).toBe(1);
+    expect(errorCode(await a.call('7', { type: 'agent.cancel', stream_id: 'agent_test_safety_99' }))).toBe(
+      'unknown_stream',
+    );
+    const pressure = await a.call('8', { type: 'agents.pressure.set', level: 'HIGH' });
+    expect(pressure.type === 'result' && pressure.result).toMatchObject({ level: 'HIGH', forced: 'HIGH' });
+    const status = await a.call('9', { type: 'agents.status' });
+    expect(status.type === 'result' && (status.result as { gates: unknown[] }).gates).toHaveLength(5);
+    expect(errorCode(await a.call('10', { type: 'agents.pressure.set', level: 'EXTREME' }))).toBe(
+      'invalid_command',
+    );
+  });
+});
