@@ -431,6 +431,46 @@ describe('pressure, determinism and rollout gates', () => {
   });
 });
 
+describe('pressure from live signals', () => {
+  it('a saturated subscriber queue and streams at the cap raise the computed level', async () => {
+    t = createTestRuntime({
+      queue: { capacity: 10 },
+      agents: {
+        tokenIntervalMs: 40,
+        config: {
+          agentStreamsEnabled: true,
+          agentStreamPilotAgents: ['next_move'],
+          agentStreamMaxConcurrent: 1,
+          agentStreamSpawnThreshold: 0.3,
+        },
+      },
+    });
+    expect(t.runtime.agents.status().pressure).toMatchObject({ level: 'LOW', computed: 'LOW' });
+    const s = t.openSession();
+    // A second subscriber that never takes anything: its queue fills.
+    s.session.subscribe(
+      { deliver: () => false, ended: () => undefined },
+      { fromSeq: 1, policy: 'drop_telemetry' },
+    );
+    const running = new Promise<void>((resolve) => {
+      s.onEvent((e) => {
+        if (e.type === 'agent_stream_lifecycle' && e.payload.state === 'started') resolve();
+      });
+    });
+    s.session.startTurn('Any rooms free?');
+    await running;
+    const during = t.runtime.agents.status().pressure;
+    expect(during.signals.active_streams).toBe(1);
+    expect(during.signals.max_concurrent).toBe(1);
+    expect(during.computed).not.toBe('LOW');
+    await s.session.whenIdle();
+    const after = t.runtime.agents.status().pressure;
+    expect(after.signals.queue_fill).toBeGreaterThanOrEqual(0.9);
+    expect(after.computed).toBe('HIGH');
+    expect(after.reason).toContain('subscriber queue');
+  });
+});
+
 describe('built-in agents', () => {
   it('are one per intent class, named as AGENT_NAMES', () => {
     expect(BUILTIN_AGENTS.map((a) => [a.name, a.intent])).toEqual([
