@@ -21,6 +21,10 @@
  *    - `Ledger.commit` per second with real commit inputs (taken from those turns' records), versus a
  *      bare better-sqlite3 insert transaction of a row of the same size, same pragmas, same directory,
  *      in alternating rounds.
+ * 4. Agent control plane per turn, in this process (bench/agents.ts): planning + arbitration of a turn with
+ *    50 intent requests (`planSpawns`, one envelope per planned spawn, `decideStaged`), versus building
+ *    that turn's own events alone (payload validation and envelope, as `Session.publishEvent` does), in
+ *    alternating rounds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +46,15 @@ import type {
 import { SCRIPTED_LINES, ScriptedBackend } from '../src/main/runtime/models/scripted-backend';
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
 import { startServer } from '../src/main/runtime/transport/ws-server';
+import { AGENT_NAMES } from '../src/shared/agents';
 import { PROTOCOL_VERSION, STREAM_PATH, type CommandInput } from '../src/shared/commands';
+import {
+  AGENT_REQUESTS,
+  AGENT_TURN_EVENTS,
+  AGENT_TURN_TOKENS,
+  EVENT_TURN_FACTOR,
+  agentPlaneCost,
+} from './agents';
 
 const quick = process.argv.includes('--quick');
 const ACK_WARMUP = quick ? 50 : 300;
@@ -60,6 +72,10 @@ const LEDGER_TURNS = quick ? 240 : 2_400;
 const LEDGER_COMMITS = quick ? 1_000 : 10_000;
 const LEDGER_WARMUP = quick ? 200 : 1_000;
 const LEDGER_ROUNDS = 3;
+
+const AGENT_TURNS = quick ? 200 : 1_000;
+const AGENT_WARMUP = quick ? 200 : 500;
+const AGENT_ROUNDS = quick ? 3 : 5;
 
 const GOAL_ACK_RATIO = 1.5;
 const GOAL_THROUGHPUT_RATIO = 0.5;
@@ -926,11 +942,54 @@ async function main(): Promise<void> {
     rmSync(ledgerDir, { recursive: true, force: true });
   }
 
-  process.stdout.write('\nGoals (reported, not enforced)\n');
+  process.stdout.write(
+    `\n4. agent control plane per turn, in this process (${AGENT_TURNS} turns per round, ` +
+      `${AGENT_TURNS * EVENT_TURN_FACTOR} for events alone; median of ${AGENT_ROUNDS} alternating rounds)\n`,
+  );
+  const agents = agentPlaneCost({ turns: AGENT_TURNS, warmup: AGENT_WARMUP, rounds: AGENT_ROUNDS });
+  const { shape } = agents;
+  const plane = medianBy(agents.plane, (r) => r.total);
+  const events = medianBy(agents.events, (v) => v);
+  line(
+    'intent requests',
+    `${shape.requests} over the ${AGENT_NAMES.length} agents/intents, seeded relevance 0.25..1; PILOT, all pilot agents`,
+  );
+  line(
+    '  plan',
+    `${shape.planned} planned (${shape.executed} run, ${shape.previews} previews), ${shape.belowThreshold} below threshold`,
+  );
+  line(
+    '  arbiter',
+    `${shape.accepted} accepted, ${shape.duplicates} rejected (same agent + intent); ` +
+      `envelopes mean ${shape.meanEnvelopeBytes.toFixed(0)} B`,
+  );
+  line('planning (planSpawns)', `${us(plane.planning)} per turn`);
+  line('envelopes (one per spawn)', `${us(plane.envelopes)} per turn`);
+  line('arbitration (decideStaged)', `${us(plane.arbitration)} per turn`);
+  line('planning + arbitration', `${us(plane.total)} per turn`);
+  line('  rounds (µs per turn)', agents.plane.map((r) => (r.total * 1000).toFixed(1)).join(', '));
+  line(
+    "turn's events alone",
+    `${us(events)} per turn (${AGENT_TURN_EVENTS} events, mean ${agents.meanEventBytes.toFixed(0)} B)`,
+  );
+  line('  events', `turn_accepted, ${AGENT_TURN_TOKENS} token_delta, turn_final, commit_succeeded`);
+  line('  rounds (µs per turn)', agents.events.map((v) => (v * 1000).toFixed(1)).join(', '));
+  const agentRatio = plane.total / events;
+  line('ratio planning+arbitration/events', ratio(agentRatio));
+  line(
+    '  planning only / arbitration only',
+    `${ratio(plane.planning / events)} / ${ratio(plane.arbitration / events)} of the events`,
+  );
+
+  process.stdout.write('\nSummary (goals reported, not enforced)\n');
   const ackMet = ackP50 <= GOAL_ACK_RATIO;
   const tputMet = tput >= GOAL_THROUGHPUT_RATIO;
   line(`ACK p50 <= ${GOAL_ACK_RATIO}x bare echo`, `${ratio(ackP50)}  ${ackMet ? 'MET' : 'MISSED'}`);
   line(`throughput >= ${GOAL_THROUGHPUT_RATIO}x bare ws`, `${ratio(tput)}  ${tputMet ? 'MET' : 'MISSED'}`);
+  line(
+    'agent plane / turn events',
+    `${ratio(agentRatio)}  (${us(plane.total)} vs ${us(events)} per turn, ${AGENT_REQUESTS} requests; no goal set)`,
+  );
 }
 
 const serveAt = process.argv.indexOf('--serve');
