@@ -119,11 +119,14 @@ export class MergeArbiter {
     const rejected: { verdict: ArbiterVerdict; index: number; hash: string }[] = [];
     const valid: Candidate[] = [];
     const seen = new Set<string>();
-    // Plan order, then envelope hash: staging order never matters.
+    // Plan order, then a hash of everything staged: staging order never matters.
+    // Only stagings of one stream can tie on plan index and stream id; only they need the key.
+    const perStream = new Map<string, number>();
+    for (const s of this.staged) perStream.set(s.stream_id, (perStream.get(s.stream_id) ?? 0) + 1);
     const ordered = this.staged
       .map((s) => ({
         s,
-        hash: safeHash(s.envelope),
+        hash: (perStream.get(s.stream_id) ?? 0) > 1 ? stagingKey(s) : '',
         index: this.spawns.get(s.stream_id)?.index ?? Number.MAX_SAFE_INTEGER,
       }))
       .sort(
@@ -159,6 +162,13 @@ export class MergeArbiter {
         continue;
       }
       const env = parsed.data;
+      let envelopeHash: string;
+      try {
+        envelopeHash = hashCanonical(env);
+      } catch {
+        reject('invalid payload: not representable as canonical JSON');
+        continue;
+      }
       const id = env.stream;
       if (
         id.stream_id !== spawn.stream.stream_id ||
@@ -193,7 +203,7 @@ export class MergeArbiter {
         spawn,
         planIndex: index,
         envelope: env,
-        hash: hashCanonical(env),
+        hash: envelopeHash,
         blocking: env.blocking_conditions.length > 0,
       });
     }
@@ -277,6 +287,16 @@ export class MergeArbiter {
       decision_hash: hashCanonical(verdicts),
     };
   }
+}
+
+/** Orders stagings of one stream: two that differ only in `missing` or `preview` must not tie. */
+function stagingKey(s: Staged): string {
+  return hashCanonical({
+    envelope: safeHash(s.envelope),
+    preview: s.preview,
+    missing: s.missing ?? null,
+    replaces: s.replaces === true,
+  });
 }
 
 /** A hash of anything staged, for ordering; values JSON cannot hold hash by their string form. */

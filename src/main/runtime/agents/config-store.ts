@@ -50,7 +50,9 @@ export class AgentConfigStore {
    * nothing is reported and null is returned.
    */
   set(patch: AgentStreamConfigPatch, changedBy: string): ConfigChange | null {
-    const next = AgentStreamConfig.parse({ ...this.current, ...patch });
+    // A key present but undefined changes nothing (rather than resetting the flag to its default).
+    const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const next = AgentStreamConfig.parse({ ...this.current, ...given });
     const changes = AGENT_CONFIG_KEYS.filter(
       (k) => canonicalJson(next[k]) !== canonicalJson(this.current[k]),
     ).map((key) => ({ key, from: this.current[key], to: next[key] }));

@@ -177,6 +177,38 @@ describe('PILOT mode', () => {
     expect(streamViolations(s.events)).toEqual([]);
   });
 
+  it("fails closed when the arbiter refuses the critical agent's envelope", async () => {
+    const broken: AgentDefinition = {
+      ...safetyAgent,
+      run: () =>
+        Promise.resolve({
+          decision: 'allow',
+          confidence: 1,
+          evidence_refs: [],
+          blocking_conditions: [],
+          summary: 'fine',
+          data: { count: 1n }, // not JSON
+        }),
+    };
+    t = createTestRuntime({
+      agents: {
+        definitions: [broken],
+        config: { agentStreamsEnabled: true, agentStreamPilotAgents: ['safety'] },
+      },
+    });
+    const s = t.openSession();
+    const events = await turn(s, 'Any rooms free?');
+    expect(events.at(-1)?.type).toBe('commit_failed');
+    const verdicts = s.ofType('arbiter_decision')[0]?.payload.verdicts ?? [];
+    expect(verdicts.find((v) => !v.accepted)?.reason).toBe(
+      'invalid payload: not representable as canonical JSON',
+    );
+    expect(verdicts.find((v) => v.accepted)?.reason).toContain('critical_agent_missing');
+    // Only the stand-in could be shown.
+    expect(s.ofType('agent_envelope').map((e) => e.payload.envelope.decision)).toEqual(['block']);
+    expect(streamViolations(s.events)).toEqual([]);
+  });
+
   it('a cancelled turn ends its streams (manual_cancel) before turn_cancelled, and nothing follows', async () => {
     t = createTestRuntime();
     configure(t, {

@@ -375,46 +375,53 @@ export class TurnAgentPass {
         continue;
       }
       const outcome = outcomes.get(id);
-      if (outcome?.reason === 'completed' && AgentEnvelope.safeParse(outcome.result).success) {
-        staged.push({ stream_id: id, preview: false, envelope: outcome.result });
-        continue;
-      }
-      const why =
-        outcome === undefined
-          ? 'never started'
-          : outcome.reason === 'completed'
-            ? 'returned an invalid envelope'
-            : `ended with ${outcome.reason}${outcome.message === null ? '' : ` (${outcome.message})`}`;
       if (outcome?.reason === 'completed')
         staged.push({ stream_id: id, preview: false, envelope: outcome.result });
-      else staged.push({ stream_id: id, preview: false, envelope: undefined, missing: why });
-      if (spawn.critical)
+      else
         staged.push({
           stream_id: id,
           preview: false,
-          envelope: this.failClosed(spawn, why, now),
-          replaces: true,
+          envelope: undefined,
+          missing:
+            outcome === undefined
+              ? 'never started'
+              : `ended with ${outcome.reason}${outcome.message === null ? '' : ` (${outcome.message})`}`,
         });
     }
-    for (const s of staged) {
-      if (s.missing !== undefined || s.replaces === true) continue;
-      const parsed = AgentEnvelope.safeParse(s.envelope);
-      if (parsed.success)
-        this.publish('agent_envelope', {
-          preview: s.preview,
-          envelope: parsed.data,
-          envelope_hash: hashCanonical(parsed.data),
-        });
-    }
-    for (const s of staged.filter((x) => x.replaces === true)) {
-      const parsed = AgentEnvelope.parse(s.envelope);
-      this.publish('agent_envelope', {
+    let result = decideStaged(this.plan, staged);
+    // Fail closed: a critical intent that should have run and has no accepted envelope gets a
+    // blocking stand-in (timeout, failure, cancel, or an envelope the arbiter refused).
+    const covered = new Set(
+      result.verdicts.filter((v) => v.accepted && v.effect === 'commit').map((v) => `${v.agent}/${v.intent}`),
+    );
+    const standIns: Staged[] = [];
+    for (const spawn of this.plan.spawns) {
+      if (!spawn.execute || !spawn.critical || covered.has(`${spawn.stream.agent}/${spawn.intent}`)) continue;
+      covered.add(`${spawn.stream.agent}/${spawn.intent}`);
+      const verdict = result.verdicts.find((v) => v.stream_id === spawn.stream.stream_id);
+      standIns.push({
+        stream_id: spawn.stream.stream_id,
         preview: false,
-        envelope: parsed,
-        envelope_hash: hashCanonical(parsed),
+        envelope: this.failClosed(spawn, verdict?.reason ?? 'gave no envelope', now),
+        replaces: true,
       });
     }
-    const result = decideStaged(this.plan, staged);
+    if (standIns.length > 0) {
+      staged.push(...standIns);
+      result = decideStaged(this.plan, staged);
+    }
+    // Every envelope the arbiter could read is shown; the verdicts say which counted.
+    for (const s of staged) {
+      const parsed = s.missing === undefined ? AgentEnvelope.safeParse(s.envelope) : undefined;
+      if (parsed?.success !== true) continue;
+      let hash: string;
+      try {
+        hash = hashCanonical(parsed.data);
+      } catch {
+        continue; // not canonical JSON: the arbiter rejected it and says why
+      }
+      this.publish('agent_envelope', { preview: s.preview, envelope: parsed.data, envelope_hash: hash });
+    }
     this.record.staged = staged;
     this.record.decision_hash = result.decision_hash;
     this.publish('arbiter_decision', {
@@ -444,7 +451,7 @@ export class TurnAgentPass {
     };
   }
 
-  /** The envelope standing in for a critical stream that gave none: it blocks. */
+  /** The envelope standing in for a critical stream without an accepted envelope: it blocks. */
   private failClosed(spawn: PlannedSpawn, why: string, now: number): AgentEnvelope {
     return {
       v: 1,
@@ -456,10 +463,10 @@ export class TurnAgentPass {
       blocking_conditions: [
         {
           code: 'critical_agent_missing',
-          message: `critical agent '${spawn.stream.agent}' ${why} before deciding`,
+          message: `critical agent '${spawn.stream.agent}' gave no accepted envelope: ${why}`,
         },
       ],
-      summary: `fail closed: critical agent '${spawn.stream.agent}' ${why}`,
+      summary: `fail closed: critical agent '${spawn.stream.agent}' gave no accepted envelope (${why})`,
       data: {},
       created_at: now,
     };

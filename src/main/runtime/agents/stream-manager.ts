@@ -155,7 +155,8 @@ export class StreamManager {
 
   /** Sheds every non-critical stream, running or queued (`pressure_shed`). Critical streams are never shed. */
   shedNonCritical(message: string): string[] {
-    const victims = [...this.running.values(), ...this.waiting].filter((e) => !e.task.critical);
+    // Queued victims first: ending a running one frees a slot, and pump() must not start a victim.
+    const victims = [...this.waiting, ...this.running.values()].filter((e) => !e.task.critical);
     for (const e of victims) this.finish(e, 'pressure_shed', message, undefined);
     return victims.map((e) => e.task.identity.stream_id);
   }
