@@ -49,7 +49,23 @@ import {
   SessionBundle,
   TurnStartCommand,
   TurnStartResult,
+  AgentsConfigGetCommand,
+  AgentsConfigSetCommand,
+  AgentsPressureSetCommand,
+  AgentsStatusCommand,
+  AgentCancelCommand,
+  AgentsConfigResult,
+  AgentsStatusResult,
+  RESULT_SCHEMAS,
 } from '../src/shared/commands';
+import {
+  AgentAdmission,
+  AgentEnvelope,
+  AgentStreamConfig,
+  ArbiterVerdict,
+  PressureStatus,
+  RolloutGate,
+} from '../src/shared/agents';
 import {
   CancelReason,
   ENVELOPE_VERSION,
@@ -229,6 +245,44 @@ function definitions(): [z.ZodType, DefMeta][] {
       SessionExportCommand,
       { id: 'SessionExportCommand', description: 'Exports a session as one JSON bundle.' },
     ],
+    [AgentsConfigGetCommand, { id: 'AgentsConfigGetCommand', description: 'Reads the agent plane flags.' }],
+    [
+      AgentsConfigSetCommand,
+      { id: 'AgentsConfigSetCommand', description: 'Changes agent plane flags (from the next turn).' },
+    ],
+    [
+      AgentsPressureSetCommand,
+      { id: 'AgentsPressureSetCommand', description: 'Forces the pressure level, or releases it (null).' },
+    ],
+    [
+      AgentsStatusCommand,
+      { id: 'AgentsStatusCommand', description: 'Reads pressure, streams and the rollout gates.' },
+    ],
+    [
+      AgentCancelCommand,
+      { id: 'AgentCancelCommand', description: 'Cancels one running or queued agent stream.' },
+    ],
+    [
+      AgentsConfigResult,
+      { id: 'AgentsConfigResult', description: 'Result of `agents.config.get` and `agents.config.set`.' },
+    ],
+    [AgentsStatusResult, { id: 'AgentsStatusResult', description: 'Result of `agents.status`.' }],
+    [RESULT_SCHEMAS['agent.cancel'], { id: 'AgentCancelResult', description: 'Result of `agent.cancel`.' }],
+    [
+      PressureStatus,
+      {
+        id: 'PressureStatus',
+        description: 'Pressure level, signals, override. Result of `agents.pressure.set`.',
+      },
+    ],
+    [AgentStreamConfig, { id: 'AgentStreamConfig', description: 'The agent plane flags.' }],
+    [
+      AgentAdmission,
+      { id: 'AgentAdmission', description: 'Policy and scheduler answer to one intent request.' },
+    ],
+    [AgentEnvelope, { id: 'AgentEnvelope', description: 'What an agent stream hands to the merge arbiter.' }],
+    [ArbiterVerdict, { id: 'ArbiterVerdict', description: "The merge arbiter's verdict on one envelope." }],
+    [RolloutGate, { id: 'RolloutGate', description: 'One computed rollout stage-gate check.' }],
     [ScenarioListResult, { id: 'ScenarioListResult', description: 'Result of `scenario.list`.' }],
     [WorldGetResult, { id: 'WorldGetResult', description: 'Result of `world.get`.' }],
     [LedgerCommitsResult, { id: 'LedgerCommitsResult', description: 'Result of `ledger.commits`.' }],

@@ -133,19 +133,24 @@ export type PressureStatus = z.infer<typeof PressureStatus>;
 
 /**
  * The control plane's flags. Defaults are conservative: SHADOW mode (nothing runs), no pilot agents.
- * A change takes effect from the next turn; a running turn keeps the config it started with.
+ * A change takes effect from the next turn (a running turn keeps the config it started with), except
+ * `agentStreamMaxConcurrent`, a runtime-wide cap that applies to the next stream start.
  */
 export const AgentStreamConfig = z.strictObject({
   /** false = SHADOW: plan and show, never execute. true = PILOT: agents in the pilot list run. */
   agentStreamsEnabled: z.boolean().default(false),
-  /** Most agent streams running at once, runtime-wide; further spawns wait. */
+  /** Most agent streams running at once, runtime-wide; further spawns wait. Applies at once. */
   agentStreamMaxConcurrent: z.number().int().min(1).max(64).default(4),
   /** Spawn score an intent request needs to pass policy, 0..1. */
   agentStreamSpawnThreshold: z.number().min(0).max(1).default(0.5),
   /** A stream still running after this long ends with `timeout`. */
   agentStreamTimeoutMs: z.number().int().min(10).max(120_000).default(2_000),
   /** Agents that really run in PILOT mode; the others stay in shadow. */
-  agentStreamPilotAgents: z.array(AgentName).max(AGENT_NAMES.length).default([]),
+  agentStreamPilotAgents: z
+    .array(AgentName)
+    .max(AGENT_NAMES.length)
+    .refine((names) => new Set(names).size === names.length, 'each agent at most once')
+    .default([]),
   /** Most streams one turn may plan. */
   agentStreamMaxSpawnsPerTurn: z.number().int().min(1).max(64).default(3),
   /** Under HIGH pressure, end non-critical running streams (`pressure_shed`) before planning. */

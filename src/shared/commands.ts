@@ -163,8 +163,8 @@ export const AgentsConfigSetCommand = z.object({
 export const AgentsPressureSetCommand = z.object({
   type: z.literal('agents.pressure.set'),
   id: RequestId,
-  /** Force a pressure level (testing); null returns to the computed level. */
-  level: PressureLevel.nullable(),
+  /** Force a pressure level (testing); null or absent returns to the computed level. */
+  level: PressureLevel.nullable().default(null),
 });
 
 export const AgentsStatusCommand = z.object({

@@ -129,6 +129,17 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
   const eventLoop =
     config.agents?.measureEventLoop === false ? null : monitorEventLoopDelay({ resolution: 10 });
   eventLoop?.enable();
+  // p99 over windows of at least a second: the worse of the last full window and the current one.
+  // Reading it does not reset it, so a client polling status does not change what turns see.
+  let window = { start: clock.now(), lastP99: 0 };
+  const eventLoopDelay = (): number => {
+    if (eventLoop === null) return 0;
+    const current = eventLoop.count > 0 ? eventLoop.percentile(99) / 1e6 : 0;
+    if (clock.now() - window.start < 1_000) return Math.max(window.lastP99, current);
+    window = { start: clock.now(), lastP99: current };
+    eventLoop.reset();
+    return current;
+  };
   const agents: AgentControlPlane = new AgentControlPlane({
     runId,
     clock,
@@ -138,12 +149,10 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     ...(config.agents?.tokenIntervalMs === undefined
       ? {}
       : { tokenIntervalMs: config.agents.tokenIntervalMs }),
-    signals: (): { queue_fill: number; event_loop_delay_ms: number } => {
-      // p99 over the window since the last sample.
-      const delay = eventLoop !== null && eventLoop.count > 0 ? eventLoop.percentile(99) / 1e6 : 0;
-      eventLoop?.reset();
-      return { queue_fill: manager.queueFill(), event_loop_delay_ms: delay };
-    },
+    signals: (): { queue_fill: number; event_loop_delay_ms: number } => ({
+      queue_fill: manager.queueFill(),
+      event_loop_delay_ms: eventLoopDelay(),
+    }),
   });
   const manager: InteractionManager = new InteractionManager({
     runId,

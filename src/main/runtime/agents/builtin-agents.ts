@@ -22,9 +22,13 @@ const QUEST_WORDS = [
 ];
 
 const words = (text: string): string[] => text.toLowerCase().match(/[a-z']+/g) ?? [];
+/** The phrases `text` contains as whole words ("inn" is not found in "dinner"), case-insensitively. */
 const found = (text: string, phrases: readonly string[]): string[] => {
-  const t = text.toLowerCase();
-  return phrases.filter((p) => t.includes(p.toLowerCase()));
+  const t = ` ${words(text).join(' ')} `;
+  return phrases.filter((p) => {
+    const w = words(p);
+    return w.length > 0 && t.includes(` ${w.join(' ')} `);
+  });
 };
 
 function needReply(ctx: AgentRunContext): NonNullable<AgentRunContext['reply']> {

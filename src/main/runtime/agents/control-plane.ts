@@ -123,12 +123,15 @@ export class AgentControlPlane {
   }
 
   cancelStream(streamId: string): void {
-    if (!this.streams.cancel(streamId, 'manual_cancel', 'cancelled by a client'))
-      throw new RuntimeError(
-        'unknown_stream',
-        `no running or queued agent stream '${streamId}'`,
-        this.streams.outcome(streamId) === undefined ? {} : { ended: this.streams.outcome(streamId)?.reason },
-      );
+    if (this.streams.cancel(streamId, 'manual_cancel', 'cancelled by a client')) return;
+    const ended = this.streams.outcome(streamId);
+    throw new RuntimeError(
+      'unknown_stream',
+      ended === undefined
+        ? `no running or queued agent stream '${streamId}'`
+        : `agent stream '${streamId}' has already ended (${ended.reason})`,
+      ended === undefined ? undefined : { ended: ended.reason },
+    );
   }
 
   /**
