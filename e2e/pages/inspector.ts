@@ -1,8 +1,9 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { AgentsPanel } from './agents';
 import { ProvenancePanel } from './provenance';
 import { WorldPanel } from './world';
 
-export type SideTab = 'events' | 'world' | 'provenance';
+export type SideTab = 'events' | 'world' | 'provenance' | 'agents';
 
 export interface DialogueRecord {
   /** Each distinct text an NPC reply showed, in order. */
@@ -44,6 +45,7 @@ export class InspectorPage {
   readonly npcSelect: Locator;
   readonly world: WorldPanel;
   readonly provenance: ProvenancePanel;
+  readonly agents: AgentsPanel;
 
   constructor(readonly page: Page) {
     this.connection = page.getByTestId('connection-status');
@@ -56,6 +58,7 @@ export class InspectorPage {
     this.npcSelect = page.getByTestId('npc-select');
     this.world = new WorldPanel(page);
     this.provenance = new ProvenancePanel(page);
+    this.agents = new AgentsPanel(page);
   }
 
   async open(url: string): Promise<void> {
@@ -107,7 +110,7 @@ export class InspectorPage {
 
   async showTab(tab: SideTab): Promise<void> {
     const button = this.page.getByRole('tab', {
-      name: { events: 'Events', world: 'World', provenance: 'Provenance' }[tab],
+      name: { events: 'Events', world: 'World', provenance: 'Provenance', agents: 'Agents' }[tab],
     });
     await button.click();
     await expect(button).toHaveAttribute('aria-selected', 'true');

@@ -19,6 +19,15 @@ import {
   STATE_1,
   WORLD,
 } from '../testing/envelopes';
+import {
+  agentsConfig,
+  agentsStatus,
+  arbiterPayload,
+  configChanged,
+  pressure,
+  streamIdOf,
+  verdict,
+} from '../testing/agent-fixtures';
 import { FakeBridge } from '../testing/fake-bridge';
 import { settle } from '../testing/fake-socket';
 import { createInspector, type Inspector } from './inspector';
@@ -360,6 +369,235 @@ describe('inspector', () => {
     ]);
     expect(store.getState().commandError).toMatchObject({ code: 'resume_gap' });
     expect(store.getState().commandError?.message).toContain('seq 30');
+  });
+
+  it('reads the agent config and status when the Agents view opens, and on reconnect while it is shown', async () => {
+    answer({
+      'agents.config.get': agentsConfig(),
+      'agents.status': agentsStatus(),
+      'session.list': { sessions: [] },
+      'scenario.list': { scenarios: [], default_scenario_id: 'wayside-inn' },
+    });
+    store.getState().showSidePanel('world');
+    expect(bridge.requests).toEqual([]);
+    store.getState().showSidePanel('agents');
+    store.getState().showSidePanel('agents');
+    await settle();
+    expect(bridge.typesSent()).toEqual(['agents.config.get', 'agents.status']);
+    expect(store.getState().agentControl).toMatchObject({
+      config: agentsConfig(),
+      status: agentsStatus(),
+      configLoading: false,
+      statusLoading: false,
+    });
+
+    bridge.setStatus({ state: 'connected', error: null });
+    await settle();
+    expect(bridge.typesSent().slice(2).sort()).toEqual([
+      'agents.config.get',
+      'agents.status',
+      'scenario.list',
+      'session.list',
+    ]);
+  });
+
+  it('shows agent read failures in the Agents view, not in the command banner', async () => {
+    answer({
+      'agents.config.get': () => {
+        throw new BridgeError('unknown_command', 'no agents here');
+      },
+      'agents.status': () => {
+        throw new BridgeError('internal', 'boom');
+      },
+    });
+    await inspector.refreshAgents();
+    expect(store.getState().agentControl).toMatchObject({
+      configError: 'unknown_command: no agents here',
+      statusError: 'internal: boom',
+    });
+    expect(store.getState().commandError).toBeNull();
+  });
+
+  it('reads agent status again after the selected session’s arbiter decisions and commits, once per burst', async () => {
+    let statusCalls = 0;
+    answer({
+      'agents.config.get': agentsConfig(),
+      'agents.status': () => {
+        statusCalls++;
+        return agentsStatus();
+      },
+    });
+    store.getState().selectSession('s1');
+    const ev = envelopes();
+    const other = envelopes('s2');
+    const decision = ev('arbiter_decision', 't1', arbiterPayload([verdict('safety')]));
+
+    // Not shown: nothing is read.
+    bridge.emit(decision);
+    runFrame();
+    await settle();
+    expect(statusCalls).toBe(0);
+
+    store.getState().showSidePanel('agents');
+    await settle();
+    expect(statusCalls).toBe(1);
+
+    bridge.emit(
+      ev('arbiter_decision', 't2', arbiterPayload([verdict('safety')])),
+      ev('commit_failed', 't2', failedPayload(undefined, null)),
+    );
+    runFrame();
+    await settle();
+    expect(statusCalls).toBe(2);
+
+    // Another session's decisions do not concern the view.
+    bridge.emit(other('arbiter_decision', 'x1', arbiterPayload([verdict('safety')])));
+    runFrame();
+    await settle();
+    expect(statusCalls).toBe(2);
+  });
+
+  it('reads the config again when a config_changed event reports a newer version', async () => {
+    let version = 0;
+    answer({
+      'agents.config.get': () => agentsConfig({ agentStreamsEnabled: version > 0 }, version),
+    });
+    await inspector.loadAgentConfig();
+    const ev = envelopes();
+    const change = (v: number) =>
+      ev('config_changed', null, configChanged(v, [{ key: 'agentStreamsEnabled', from: false, to: true }]));
+    version = 1;
+    bridge.emit(change(1), envelopes('s2')('config_changed', null, configChanged(1, [])));
+    runFrame();
+    await settle();
+    expect(bridge.typesSent()).toEqual(['agents.config.get', 'agents.config.get']);
+    expect(store.getState().agentControl.config?.config.agentStreamsEnabled).toBe(true);
+
+    // An event of a version already held (e.g. the answer to our own change came first) reads nothing.
+    bridge.emit(change(1));
+    runFrame();
+    await settle();
+    expect(bridge.requests).toHaveLength(2);
+  });
+
+  it('reads the config again when the status names a newer config version', async () => {
+    let version = 1;
+    answer({
+      'agents.config.get': () => agentsConfig({}, version),
+      'agents.status': () => agentsStatus({ config_version: version }),
+    });
+    await inspector.refreshAgents();
+    expect(bridge.requests).toHaveLength(2);
+    version = 2;
+    await inspector.refreshAgentStatus();
+    await settle();
+    expect(bridge.typesSent().slice(2)).toEqual(['agents.status', 'agents.config.get']);
+    expect(store.getState().agentControl.config?.version).toBe(2);
+  });
+
+  it('changes agent flags, then reads status; a refused change shows in the Agents view', async () => {
+    answer({
+      'agents.config.set': (c: AnyBridgeCommand) =>
+        c.type === 'agents.config.set' ? agentsConfig(c.changes, 1) : undefined,
+      'agents.status': agentsStatus({ config_version: 1 }),
+    });
+    await expect(inspector.setAgentConfig({ agentStreamsEnabled: true })).resolves.toBe(true);
+    await settle();
+    expect(bridge.requests).toEqual([
+      { type: 'agents.config.set', changes: { agentStreamsEnabled: true } },
+      { type: 'agents.status' },
+    ]);
+    expect(store.getState().agentControl.config).toMatchObject({
+      version: 1,
+      config: { agentStreamsEnabled: true },
+    });
+
+    answer({
+      'agents.config.set': () => {
+        throw new BridgeError('invalid_command', 'changes.agentStreamTimeoutMs: too big');
+      },
+    });
+    await expect(inspector.setAgentConfig({ agentStreamTimeoutMs: 1e9 })).resolves.toBe(false);
+    expect(store.getState().agentControl.setError).toBe(
+      'invalid_command: changes.agentStreamTimeoutMs: too big',
+    );
+    expect(store.getState().commandError).toBeNull();
+    expect(store.getState().agentControl.config?.config.agentStreamTimeoutMs).toBe(2_000);
+  });
+
+  it('toggles pilot agents one change at a time, each from the config the previous one left', async () => {
+    let current = agentsConfig();
+    answer({
+      'agents.config.get': () => current,
+      'agents.config.set': (c: AnyBridgeCommand) => {
+        if (c.type !== 'agents.config.set') throw new Error('unexpected');
+        current = agentsConfig({ ...current.config, ...c.changes }, current.version + 1);
+        return current;
+      },
+      'agents.status': agentsStatus(),
+    });
+    // Quick clicks, before any answer: the second must not undo the first.
+    const results = await Promise.all([
+      inspector.setPilotAgent('safety', true),
+      inspector.setPilotAgent('lore', true),
+      inspector.setPilotAgent('lore', true),
+    ]);
+    expect(results).toEqual([true, true, true]);
+    expect(bridge.requests.filter((r) => r.type === 'agents.config.set')).toEqual([
+      { type: 'agents.config.set', changes: { agentStreamPilotAgents: ['safety'] } },
+      { type: 'agents.config.set', changes: { agentStreamPilotAgents: ['safety', 'lore'] } },
+    ]);
+    await inspector.setPilotAgent('safety', false);
+    expect(store.getState().agentControl.config?.config.agentStreamPilotAgents).toEqual(['lore']);
+  });
+
+  it('forces pressure and returns to auto; a failure goes to the command banner', async () => {
+    answer({
+      'agents.pressure.set': (c: AnyBridgeCommand) =>
+        pressure('LOW', c.type === 'agents.pressure.set' ? c.level : null),
+      'agents.status': agentsStatus(),
+    });
+    await inspector.refreshAgentStatus();
+    await inspector.setPressure('HIGH');
+    expect(store.getState().agentControl.status?.pressure).toMatchObject({ level: 'HIGH', forced: 'HIGH' });
+    await settle();
+    await inspector.setPressure(null);
+    expect(bridge.requests.filter((r) => r.type === 'agents.pressure.set')).toEqual([
+      { type: 'agents.pressure.set', level: 'HIGH' },
+      { type: 'agents.pressure.set', level: null },
+    ]);
+    expect(bridge.typesSent().filter((t) => t === 'agents.status').length).toBeGreaterThanOrEqual(2);
+
+    answer({
+      'agents.pressure.set': () => {
+        throw new BridgeError('not_connected', 'offline');
+      },
+    });
+    await inspector.setPressure('LOW');
+    expect(store.getState().commandError).toMatchObject({
+      command: 'agents.pressure.set',
+      code: 'not_connected',
+    });
+  });
+
+  it('cancels an agent stream; a failure goes to the command banner', async () => {
+    const stream = streamIdOf('lore');
+    answer({ 'agent.cancel': { stream_id: stream, cancelled: true } });
+    await inspector.cancelAgentStream(stream);
+    expect(bridge.requests).toEqual([{ type: 'agent.cancel', stream_id: stream }]);
+    expect(store.getState().commandError).toBeNull();
+
+    answer({
+      'agent.cancel': () => {
+        throw new BridgeError('unknown_stream', 'already ended');
+      },
+    });
+    await inspector.cancelAgentStream(stream);
+    expect(store.getState().commandError).toEqual({
+      command: 'agent.cancel',
+      code: 'unknown_stream',
+      message: 'already ended',
+    });
   });
 
   it('stops listening when disposed', () => {

@@ -2,10 +2,12 @@
  * The inspector's controller: wires the bridge to the store and turns user intents into commands.
  * Lives outside React; components call its methods and read the store, never the bridge.
  */
+import type { AgentStreamConfig, AgentStreamConfigPatch, PressureLevel } from '../../../shared/agents';
 import type { SubscriptionEndedFrame } from '../../../shared/commands';
-import type { EventEnvelope } from '../../../shared/protocol';
+import type { EventEnvelope, EventType } from '../../../shared/protocol';
 import { BridgeError, type Bridge, type BridgeStatus } from '../bridge/types';
 import { animationFrameScheduler, createEventBatcher, type FrameScheduler } from '../events/event-batcher';
+import { configBehind, withPilotAgent } from '../store/agent-control-reducer';
 import type { AppStore } from '../store/app-store';
 import type { CommandFailure } from '../store/feedback-slice';
 import { lastCommitSeq } from '../store/provenance-reducer';
@@ -14,6 +16,21 @@ import { coalesce } from './coalesce';
 
 /** Pages of `ledger.commits` one refresh reads at most (200 records each, the command's default). */
 const MAX_COMMIT_PAGES = 50;
+
+/** Events of the selected session after which the Agents view reads `agents.status` again (when shown). */
+const AGENT_STATUS_EVENTS: ReadonlySet<EventType> = new Set([
+  'arbiter_decision',
+  'commit_succeeded',
+  'commit_failed',
+  'config_changed',
+]);
+
+/** The one key of the runtime-wide agent reads (coalesced like the per-session ones). */
+const AGENTS = 'agents';
+
+/** Flags to change, or how to change them given the config as the previous change left it. */
+export type AgentConfigChange =
+  AgentStreamConfigPatch | ((config: AgentStreamConfig) => AgentStreamConfigPatch);
 
 /** Which scenario and NPC a new session plays; the runtime's defaults for whatever is left out. */
 export interface NewSessionChoice {
@@ -49,6 +66,28 @@ export interface Inspector {
   sendTurn(text: string): Promise<boolean>;
   /** Cancels the selected session's running turn, if any. */
   cancelActiveTurn(): Promise<void>;
+  /**
+   * Reads the agent plane's config and status. Done when the Agents view opens (and on reconnect while
+   * it is shown); the view reads status again after each arbiter decision, commit attempt and config
+   * change of the selected session.
+   */
+  refreshAgents(): Promise<void>;
+  /** Reads the agent flags, their defaults and the agents (`agents.config.get`). Failures show in the view. */
+  loadAgentConfig(): Promise<void>;
+  /** Reads pressure, streams and rollout gates (`agents.status`). Failures show in the view. */
+  refreshAgentStatus(): Promise<void>;
+  /**
+   * Changes agent flags (`agents.config.set`; they apply from the next turn). Changes are sent one at a
+   * time, a function of the config being applied to the config the previous change left. True when the
+   * runtime took the change; a refusal (e.g. a value out of range) shows in the Agents view.
+   */
+  setAgentConfig(change: AgentConfigChange): Promise<boolean>;
+  /** Adds an agent to `agentStreamPilotAgents`, or removes it. */
+  setPilotAgent(agent: string, enabled: boolean): Promise<boolean>;
+  /** Forces the pressure level (`agents.pressure.set`); null returns to the computed level. */
+  setPressure(level: PressureLevel | null): Promise<void>;
+  /** Cancels a queued or running agent stream (`agent.cancel`). */
+  cancelAgentStream(streamId: string): Promise<void>;
   /** Applies buffered events now (tests, and before reading the store after a burst). */
   flush(): void;
   /** Detaches from the bridge and the store. The bridge belongs to whoever created it. */
@@ -113,9 +152,78 @@ export function createInspector({
     for (const id of ledger) void refreshCommits(id);
   };
 
+  const loadAgentConfig = coalesce(async () => {
+    store.getState().agentConfigRequested();
+    try {
+      store.getState().agentConfigLoaded(await bridge.request({ type: 'agents.config.get' }));
+    } catch (error) {
+      store.getState().agentConfigFailed(describe(error));
+    }
+  });
+
+  const refreshAgentStatus = coalesce(async () => {
+    store.getState().agentStatusRequested();
+    try {
+      const status = await bridge.request({ type: 'agents.status' });
+      store.getState().agentStatusLoaded(status);
+      // Someone changed the flags since the config held was read (no subscribed session told us).
+      if (configBehind(store.getState().agentControl, status.config_version)) void loadAgentConfig(AGENTS);
+    } catch (error) {
+      store.getState().agentStatusFailed(describe(error));
+    }
+  });
+
+  const refreshAgents = async (): Promise<void> => {
+    await Promise.all([loadAgentConfig(AGENTS), refreshAgentStatus(AGENTS)]);
+  };
+
+  /** After a batch: the config moved past the one held; the selected session's agent plane moved on. */
+  const refreshAgentsAfter = (events: readonly EventEnvelope[]): void => {
+    const state = store.getState();
+    const selected = state.sessions.selectedId;
+    const configMoved = events.some(
+      (e) => e.type === 'config_changed' && configBehind(state.agentControl, e.payload.version),
+    );
+    const statusMoved =
+      state.sidePanel === 'agents' &&
+      events.some((e) => e.session_id === selected && AGENT_STATUS_EVENTS.has(e.type));
+    if (configMoved) void loadAgentConfig(AGENTS);
+    if (statusMoved) void refreshAgentStatus(AGENTS);
+  };
+
+  /** Config changes go one at a time, so a change computed from the config sees the previous one. */
+  let configQueue: Promise<unknown> = Promise.resolve();
+  const setAgentConfig = (change: AgentConfigChange): Promise<boolean> => {
+    const run = async (): Promise<boolean> => {
+      store.getState().agentConfigSetStarted();
+      try {
+        let changes = change;
+        if (typeof changes === 'function') {
+          let held = store.getState().agentControl.config;
+          if (held === null) {
+            held = await bridge.request({ type: 'agents.config.get' });
+            store.getState().agentConfigLoaded(held);
+          }
+          changes = changes(held.config);
+        }
+        if (Object.keys(changes).length === 0) return true;
+        store.getState().agentConfigLoaded(await bridge.request({ type: 'agents.config.set', changes }));
+      } catch (error) {
+        store.getState().agentConfigSetFailed(describe(error));
+        return false;
+      }
+      void refreshAgentStatus(AGENTS);
+      return true;
+    };
+    const result = configQueue.then(run);
+    configQueue = result;
+    return result;
+  };
+
   const batcher = createEventBatcher<EventEnvelope>((events) => {
     store.getState().ingestEvents(events);
     refreshAfter(events);
+    refreshAgentsAfter(events);
   }, scheduler);
 
   const loadScenarios = async (): Promise<void> => {
@@ -188,6 +296,7 @@ export function createInspector({
     if (status.state === 'connected') {
       void refreshSessions();
       void loadScenarios();
+      if (store.getState().sidePanel === 'agents') void refreshAgents();
     }
   };
 
@@ -197,6 +306,10 @@ export function createInspector({
     }),
     bridge.onSubscriptionEnded(onSubscriptionEnded),
     bridge.onStatus(onStatus),
+    // The Agents view reads the control plane whenever it opens.
+    store.subscribe((state, previous) => {
+      if (state.sidePanel === 'agents' && previous.sidePanel !== 'agents') void refreshAgents();
+    }),
   ];
 
   const openSession = async (sessionId: string): Promise<void> => {
@@ -270,6 +383,37 @@ export function createInspector({
         await bridge.request({ type: 'turn.cancel', session_id: sessionId, turn_id: turnId });
       } catch (error) {
         fail('turn.cancel', error);
+      }
+    },
+
+    refreshAgents,
+    loadAgentConfig: () => loadAgentConfig(AGENTS),
+    refreshAgentStatus: () => refreshAgentStatus(AGENTS),
+    setAgentConfig,
+
+    setPilotAgent: (agent, enabled) =>
+      setAgentConfig((config) => {
+        const list = withPilotAgent(config.agentStreamPilotAgents, agent, enabled);
+        return list === config.agentStreamPilotAgents ? {} : { agentStreamPilotAgents: list };
+      }),
+
+    async setPressure(level) {
+      store.getState().clearCommandError();
+      try {
+        store.getState().agentPressureLoaded(await bridge.request({ type: 'agents.pressure.set', level }));
+      } catch (error) {
+        fail('agents.pressure.set', error);
+        return;
+      }
+      void refreshAgentStatus(AGENTS);
+    },
+
+    async cancelAgentStream(streamId) {
+      store.getState().clearCommandError();
+      try {
+        await bridge.request({ type: 'agent.cancel', stream_id: streamId });
+      } catch (error) {
+        fail('agent.cancel', error);
       }
     },
 

@@ -1,14 +1,27 @@
-import { useRef, type KeyboardEvent } from 'react';
+import { useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { useAppState } from '../app/context';
 import { selectSidePanel } from '../store/selectors';
 import { SIDE_PANELS, type SidePanel as Panel } from '../store/view-slice';
+import { AgentsPanel } from './AgentsPanel';
 import { EventLog } from './EventLog';
 import { ProvenanceTimeline } from './ProvenanceTimeline';
 import { WorldView } from './WorldView';
 
-const LABEL: Record<Panel, string> = { events: 'Events', world: 'World', provenance: 'Provenance' };
+const LABEL: Record<Panel, string> = {
+  events: 'Events',
+  world: 'World',
+  provenance: 'Provenance',
+  agents: 'Agents',
+};
 
-/** The right-hand column: the event log, the world state and the provenance timeline, as tabs. */
+const VIEW: Record<Panel, () => ReactNode> = {
+  events: () => <EventLog />,
+  world: () => <WorldView />,
+  provenance: () => <ProvenanceTimeline />,
+  agents: () => <AgentsPanel />,
+};
+
+/** The right-hand column: the event log, the world state, the provenance timeline and the agent plane, as tabs. */
 export function SidePanel() {
   const current = useAppState(selectSidePanel);
   const show = useAppState((s) => s.showSidePanel);
@@ -56,7 +69,7 @@ export function SidePanel() {
         id={`tabpanel-${current}`}
         aria-labelledby={`tab-${current}`}
       >
-        {current === 'events' ? <EventLog /> : current === 'world' ? <WorldView /> : <ProvenanceTimeline />}
+        {VIEW[current]()}
       </div>
     </section>
   );

@@ -4,8 +4,12 @@ import { actionsState, type ActionsState, type CommitOutcome, type Turn } from '
 import { selectSessionNpcId, selectSessionScenario, selectTurn } from '../store/selectors';
 import { describeAction, namesOf } from './authority-format';
 import { shortHash, shortId } from './format';
+import { TurnAgents } from './TurnAgents';
 
-/** One exchange: the player's line, the NPC's reply, the actions it proposes and what became of them. */
+/**
+ * One exchange: the player's line, the NPC's reply, the actions it proposes, the agent plane's pass over
+ * it and what became of them.
+ */
 export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: string }) {
   const turn = useAppState(selectTurn(sessionId, turnId));
   if (turn === undefined) return null;
@@ -50,6 +54,7 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
         </p>
       ) : null}
       <ProposedActions sessionId={sessionId} turn={turn} />
+      <TurnAgents sessionId={sessionId} turnId={turnId} />
       {turn.commit === null ? null : <CommitOutcomeView commit={turn.commit} />}
       <footer className="turn__meta">
         <span className={`turn-status turn-status--${turn.state}`} data-testid="turn-status">

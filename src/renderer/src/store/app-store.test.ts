@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SessionSummary } from '../../../shared/commands';
+import { admission, admissionPayload, configChanged, lifecycle, streamIdOf } from '../testing/agent-fixtures';
 import { committedTurn, envelopes, MODEL, sessionSummary } from '../testing/envelopes';
 import { createAppStore, type AppStore } from './app-store';
 import {
@@ -7,7 +8,9 @@ import {
   selectSelectedLog,
   selectSelectedTurnIds,
   selectSessionIds,
+  selectLatestConfigChange,
   selectTurn,
+  selectTurnAgents,
 } from './selectors';
 
 const summary = (id: string, createdAt: number): SessionSummary => sessionSummary(id, createdAt);
@@ -25,6 +28,9 @@ describe('app store', () => {
     expect(s.sessions).toEqual({ list: [], selectedId: null });
     expect(s.dialogue.sessions).toEqual({});
     expect(s.eventLog.sessions).toEqual({});
+    expect(s.agentPlane.sessions).toEqual({});
+    expect(s.agentControl).toMatchObject({ config: null, status: null, setError: null });
+    expect(s.sidePanel).toBe('events');
     expect(s.commandError).toBeNull();
   });
 
@@ -46,6 +52,31 @@ describe('app store', () => {
     const s = store.getState();
     expect(s.eventLog.sessions['s1']?.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(s.dialogue.sessions['s1']?.turns['t1']?.replyText).toBe('ab');
+  });
+
+  it('applies agent events once: a repeated token delta does not double a lane', () => {
+    const ev = envelopes();
+    const stream = streamIdOf('lore');
+    const events = [
+      ev('turn_accepted', 't1', { text: 'hi', model: MODEL }),
+      ev(
+        'agent_admission',
+        't1',
+        admissionPayload([admission('lore', { execution_accepted: true })], 'pilot'),
+      ),
+      ev('agent_stream_lifecycle', 't1', lifecycle('lore', 'started')),
+      ev('agent_token_delta', 't1', { stream_id: stream, index: 0, text: 'old ' }),
+      ev('agent_token_delta', 't1', { stream_id: stream, index: 1, text: 'inn' }),
+      ev('config_changed', null, configChanged(1, [{ key: 'agentStreamsEnabled', from: false, to: true }])),
+    ];
+    store.getState().ingestEvents(events.slice(0, 4));
+    store.getState().ingestEvents(events);
+    store.getState().ingestEvents(events.slice(3));
+    const turn = selectTurnAgents('s1', 't1')(store.getState());
+    expect(turn?.lanes[stream]?.text).toBe('old inn');
+    expect(turn?.admission?.mode).toBe('pilot');
+    expect(store.getState().agentPlane.sessions['s1']?.configChanges).toHaveLength(1);
+    expect(selectLatestConfigChange(store.getState())?.version).toBe(1);
   });
 
   it('keeps the selection across a session list refresh and sorts by creation', () => {

@@ -1,4 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createAgentControlSlice, type AgentControlSlice } from './agent-control-slice';
 import { createAuthoritySlice, type AuthoritySlice } from './authority-slice';
 import { createConnectionSlice, type ConnectionSlice } from './connection-slice';
 import { createDialogueSlice, type DialogueSlice } from './dialogue-slice';
@@ -12,6 +13,7 @@ export type AppState = ConnectionSlice &
   ScenariosSlice &
   DialogueSlice &
   AuthoritySlice &
+  AgentControlSlice &
   FeedbackSlice &
   ViewSlice;
 export type AppStore = StoreApi<AppState>;
@@ -24,6 +26,7 @@ export function createAppStore(): AppStore {
     ...createScenariosSlice(...args),
     ...createDialogueSlice(...args),
     ...createAuthoritySlice(...args),
+    ...createAgentControlSlice(...args),
     ...createFeedbackSlice(...args),
     ...createViewSlice(...args),
   }));

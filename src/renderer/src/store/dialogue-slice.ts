@@ -1,14 +1,16 @@
 import type { StateCreator } from 'zustand';
 import type { EventEnvelope } from '../../../shared/protocol';
+import { EMPTY_AGENT_PLANE, type AgentPlaneState } from './agent-plane-reducer';
 import type { AppState } from './app-store';
 import { EMPTY_DIALOGUE, recordTurnStart, type DialogueState } from './dialogue-reducer';
 import { EMPTY_EVENT_LOG, type EventLogState } from './event-log-reducer';
 import { ingestEvents } from './ingest';
 
-/** The session views built from events: the dialogue and the event log. */
+/** The session views built from events: the dialogue, the event log and the agent plane. */
 export interface DialogueSlice {
   dialogue: DialogueState;
   eventLog: EventLogState;
+  agentPlane: AgentPlaneState;
   /** Applies a batch of envelopes (one store update per batch). */
   ingestEvents: (events: readonly EventEnvelope[]) => void;
   recordTurnStart: (sessionId: string, turnId: string, playerText: string, accepted: boolean) => void;
@@ -17,6 +19,7 @@ export interface DialogueSlice {
 export const createDialogueSlice: StateCreator<AppState, [], [], DialogueSlice> = (set) => ({
   dialogue: EMPTY_DIALOGUE,
   eventLog: EMPTY_EVENT_LOG,
+  agentPlane: EMPTY_AGENT_PLANE,
   ingestEvents: (events) => {
     set((state) => ingestEvents(state, events));
   },

@@ -1,16 +1,18 @@
 import type { EventEnvelope } from '../../../shared/protocol';
+import { applyAgentEvents, type AgentPlaneState } from './agent-plane-reducer';
 import { applyDialogueEvents, type DialogueState } from './dialogue-reducer';
 import { appendToLog, type EventLogState } from './event-log-reducer';
 
 export interface IngestState {
   dialogue: DialogueState;
   eventLog: EventLogState;
+  agentPlane: AgentPlaneState;
 }
 
 /**
- * Applies a batch of events to the dialogue and the log. An event at or below its session's last
+ * Applies a batch of events to the dialogue, the log and the agent plane. An event at or below its session's last
  * applied seq was already applied (a resumed or repeated subscription delivers it again) and is
- * skipped, so both views see each event exactly once.
+ * skipped, so every view sees each event exactly once.
  */
 export function ingestEvents(state: IngestState, events: readonly EventEnvelope[]): IngestState {
   const lastSeq = new Map<string, number>();
@@ -25,5 +27,6 @@ export function ingestEvents(state: IngestState, events: readonly EventEnvelope[
   return {
     dialogue: applyDialogueEvents(state.dialogue, fresh),
     eventLog: appendToLog(state.eventLog, fresh),
+    agentPlane: applyAgentEvents(state.agentPlane, fresh),
   };
 }

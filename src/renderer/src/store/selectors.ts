@@ -5,6 +5,7 @@
  */
 import type { SessionSummary } from '../../../shared/commands';
 import type { ScenarioSummary } from '../../../shared/scenario';
+import { latestConfigChange, type ConfigChange, type TurnAgents } from './agent-plane-reducer';
 import type { AppState } from './app-store';
 import { isTurnInProgress, type SessionDialogue, type Turn } from './dialogue-reducer';
 import type { SessionLog } from './event-log-reducer';
@@ -102,3 +103,17 @@ export const selectEventStateHash =
   (sessionId: string | null) =>
   (s: AppState): string | null =>
     sessionId === null ? null : (s.dialogue.sessions[sessionId]?.stateHash ?? null);
+
+/** The agent plane of one turn: admissions, lanes, envelopes, the arbiter's decision. */
+export const selectTurnAgents =
+  (sessionId: string, turnId: string) =>
+  (s: AppState): TurnAgents | undefined =>
+    s.agentPlane.sessions[sessionId]?.turns[turnId];
+
+/** The newest `config_changed` any subscribed session has seen (the config is runtime-wide). */
+export const selectLatestConfigChange = (s: AppState): ConfigChange | null =>
+  latestConfigChange(s.agentPlane);
+
+export const selectAgentControl = (s: AppState) => s.agentControl;
+export const selectAgentConfig = (s: AppState) => s.agentControl.config;
+export const selectAgentStatus = (s: AppState) => s.agentControl.status;

@@ -1,0 +1,132 @@
+import { useState } from 'react';
+import type { AgentsConfigResult } from '../../../shared/commands';
+import { useInspector } from '../app/context';
+import { draftChanges, FLAG_FIELDS, flagValue, type FlagDraft, type FlagField } from './agent-config-draft';
+
+/**
+ * The numeric and boolean agent flags. Edits stay local until Apply, which sends only the flags that
+ * changed; the runtime checks ranges, and its refusal shows here with whatever the form itself found.
+ */
+export function AgentFlagsForm({
+  config,
+  setError,
+}: {
+  config: AgentsConfigResult;
+  setError: string | null;
+}) {
+  const inspector = useInspector();
+  const [draft, setDraft] = useState<FlagDraft>({});
+  const [sending, setSending] = useState(false);
+  const { changes, errors } = draftChanges(config.config, draft);
+  const changed = Object.keys(changes).length;
+  const problems = setError === null ? errors : [setError, ...errors];
+
+  const apply = async () => {
+    if (changed === 0 || errors.length > 0) return;
+    setSending(true);
+    const taken = await inspector.setAgentConfig(changes);
+    setSending(false);
+    if (taken) setDraft({});
+  };
+
+  return (
+    // noValidate: out-of-range values go to the runtime, whose answer names the limits.
+    <form
+      className="agent-flags"
+      aria-label="Agent flags"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        void apply();
+      }}
+    >
+      {FLAG_FIELDS.map((field) => (
+        <FlagInput
+          key={field.key}
+          field={field}
+          value={flagValue(config.config, draft, field.key)}
+          schemaDefault={config.defaults[field.key]}
+          edited={field.key in changes}
+          onChange={(value) => {
+            setDraft((d) => ({ ...d, [field.key]: value }));
+          }}
+        />
+      ))}
+      {problems.length === 0 ? null : (
+        <div className="inline-error agent-flags__error" role="alert" data-testid="agent-config-error">
+          {problems.map((p) => (
+            <p key={p}>{p}</p>
+          ))}
+        </div>
+      )}
+      <div className="agent-flags__actions">
+        <button
+          type="submit"
+          className="button button--primary button--small"
+          data-testid="agent-config-apply"
+          disabled={sending || changed === 0 || errors.length > 0}
+        >
+          {changed === 0 ? 'Apply' : `Apply ${changed} ${changed === 1 ? 'change' : 'changes'}`}
+        </button>
+        <button
+          type="button"
+          className="button button--small"
+          disabled={sending || Object.keys(draft).length === 0}
+          onClick={() => {
+            setDraft({});
+          }}
+        >
+          Reset
+        </button>
+      </div>
+    </form>
+  );
+}
+
+interface FlagInputProps {
+  field: FlagField;
+  value: string | boolean;
+  schemaDefault: number | boolean;
+  edited: boolean;
+  onChange: (value: string | boolean) => void;
+}
+
+function FlagInput({ field, value, schemaDefault, edited, onChange }: FlagInputProps) {
+  const hint =
+    field.kind === 'number' && field.min !== null && field.max !== null
+      ? `${field.min}–${field.max}, default ${schemaDefault}`
+      : `default ${String(schemaDefault)}`;
+  return (
+    <label className={`agent-flag${edited ? ' agent-flag--edited' : ''}`}>
+      <span className="agent-flag__label" title={field.key}>
+        {field.label}
+      </span>
+      {field.kind === 'number' ? (
+        <input
+          type="number"
+          className="agent-flag__input"
+          data-testid="agent-flag"
+          data-key={field.key}
+          min={field.min ?? undefined}
+          max={field.max ?? undefined}
+          step={field.step}
+          value={String(value)}
+          onChange={(event) => {
+            onChange(event.target.value);
+          }}
+        />
+      ) : (
+        <input
+          type="checkbox"
+          data-testid="agent-flag"
+          data-key={field.key}
+          checked={value === true}
+          onChange={(event) => {
+            onChange(event.target.checked);
+          }}
+        />
+      )}
+      <span className="agent-flag__hint">{hint}</span>
+    </label>
+  );
+}
