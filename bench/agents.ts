@@ -13,7 +13,7 @@
  * part of it. The two run in alternating rounds.
  */
 import { performance } from 'node:perf_hooks';
-import { decideStaged } from '../src/main/runtime/agents/control-plane';
+import { decideStaged, envelopeOf, previewEnvelope } from '../src/main/runtime/agents/control-plane';
 import type { Staged } from '../src/main/runtime/agents/arbiter';
 import type { EnvelopeDraft } from '../src/main/runtime/agents/contracts';
 import { planSpawns, type PlanContext, type SequenceCounters } from '../src/main/runtime/agents/scheduler';
@@ -24,11 +24,8 @@ import {
   AGENT_NAMES,
   AgentStreamConfig,
   agentMode,
-  type AgentEnvelope,
   type AgentIntentRequest,
-  type AgentMode,
   type AgentName,
-  type PlannedSpawn,
 } from '../src/shared/agents';
 import {
   EVENT_CLASS,
@@ -132,38 +129,6 @@ const DRAFTS: Readonly<Record<AgentName, EnvelopeDraft>> = {
   },
 };
 
-/** As the turn's pass wraps an agent's draft (control-plane.ts `envelopeOf`). */
-function realEnvelope(spawn: PlannedSpawn, draft: EnvelopeDraft, now: number): AgentEnvelope {
-  return {
-    v: 1,
-    stream: spawn.stream,
-    intent: spawn.intent,
-    decision: draft.decision,
-    confidence: draft.confidence,
-    evidence_refs: [...draft.evidence_refs],
-    blocking_conditions: [...draft.blocking_conditions],
-    summary: draft.summary,
-    data: { ...draft.data },
-    created_at: now,
-  };
-}
-
-/** As the turn's pass previews a spawn that does not run (`TurnAgentPass.preview`). */
-function previewEnvelope(spawn: PlannedSpawn, mode: AgentMode, now: number): AgentEnvelope {
-  return {
-    v: 1,
-    stream: spawn.stream,
-    intent: spawn.intent,
-    decision: 'preview',
-    confidence: spawn.score,
-    evidence_refs: [`request:${spawn.request_id}`],
-    blocking_conditions: [],
-    summary: `${mode === 'shadow' ? 'SHADOW' : 'not a pilot agent'}: would run ${spawn.stream.agent} for ${spawn.intent} (score ${spawn.score.toFixed(2)})`,
-    data: {},
-    created_at: now,
-  };
-}
-
 /** Per-turn means of one round, ms. */
 export interface AgentRound {
   readonly planning: number;
@@ -237,7 +202,7 @@ class PlaneTurns {
         stream_id: spawn.stream.stream_id,
         preview: !spawn.execute,
         envelope: spawn.execute
-          ? realEnvelope(spawn, DRAFTS[spawn.stream.agent as AgentName], now)
+          ? envelopeOf(spawn, DRAFTS[spawn.stream.agent as AgentName], now)
           : previewEnvelope(spawn, plan.mode, now),
       }));
       const t2 = performance.now();

@@ -221,11 +221,11 @@ export class AgentControlPlane {
 }
 
 /** Wraps an agent's draft into a full envelope with its stream's identity. */
-function envelopeOf(
+export function envelopeOf(
   spawn: PlannedSpawn,
   draft: Awaited<ReturnType<AgentDefinition['run']>>,
   now: number,
-): unknown {
+): AgentEnvelope {
   return {
     v: 1,
     stream: spawn.stream,
@@ -236,6 +236,22 @@ function envelopeOf(
     blocking_conditions: [...draft.blocking_conditions],
     summary: draft.summary,
     data: { ...draft.data },
+    created_at: now,
+  };
+}
+
+/** The shadow preview of a planned spawn that does not run (SHADOW, or not a pilot agent). */
+export function previewEnvelope(spawn: PlannedSpawn, mode: SpawnPlan['mode'], now: number): AgentEnvelope {
+  return {
+    v: 1,
+    stream: spawn.stream,
+    intent: spawn.intent,
+    decision: 'preview',
+    confidence: spawn.score,
+    evidence_refs: [`request:${spawn.request_id}`],
+    blocking_conditions: [],
+    summary: `${mode === 'shadow' ? 'SHADOW' : 'not a pilot agent'}: would run ${spawn.stream.agent} for ${spawn.intent} (score ${spawn.score.toFixed(2)})`,
+    data: {},
     created_at: now,
   };
 }
@@ -374,7 +390,7 @@ export class TurnAgentPass {
     for (const spawn of this.plan.spawns) {
       const id = spawn.stream.stream_id;
       if (!spawn.execute) {
-        staged.push({ stream_id: id, preview: true, envelope: this.preview(spawn, now) });
+        staged.push({ stream_id: id, preview: true, envelope: previewEnvelope(spawn, this.plan.mode, now) });
         continue;
       }
       const outcome = outcomes.get(id);
@@ -437,21 +453,6 @@ export class TurnAgentPass {
       decision_hash: result.decision_hash,
     });
     return result;
-  }
-
-  private preview(spawn: PlannedSpawn, now: number): AgentEnvelope {
-    return {
-      v: 1,
-      stream: spawn.stream,
-      intent: spawn.intent,
-      decision: 'preview',
-      confidence: spawn.score,
-      evidence_refs: [`request:${spawn.request_id}`],
-      blocking_conditions: [],
-      summary: `${this.plan.mode === 'shadow' ? 'SHADOW' : 'not a pilot agent'}: would run ${spawn.stream.agent} for ${spawn.intent} (score ${spawn.score.toFixed(2)})`,
-      data: {},
-      created_at: now,
-    };
   }
 
   /** The envelope standing in for a critical stream without an accepted envelope: it blocks. */
