@@ -39,6 +39,8 @@ export interface ArbiterResult {
   readonly rejected: number;
   readonly blocking: number;
   readonly decision_hash: string;
+  /** Every staging whose envelope the arbiter could read (schema and canonical JSON), accepted or not. */
+  readonly readable: ReadonlyMap<Staged, { readonly envelope: AgentEnvelope; readonly hash: string }>;
 }
 
 interface Candidate {
@@ -119,6 +121,7 @@ export class MergeArbiter {
     const rejected: { verdict: ArbiterVerdict; index: number; hash: string }[] = [];
     const valid: Candidate[] = [];
     const seen = new Set<string>();
+    const readable = new Map<Staged, { envelope: AgentEnvelope; hash: string }>();
     // Plan order, then a hash of everything staged: staging order never matters.
     // Only stagings of one stream can tie on plan index and stream id; only they need the key.
     const perStream = new Map<string, number>();
@@ -169,6 +172,7 @@ export class MergeArbiter {
         reject('invalid payload: not representable as canonical JSON');
         continue;
       }
+      readable.set(s, { envelope: env, hash: envelopeHash });
       const id = env.stream;
       if (
         id.stream_id !== spawn.stream.stream_id ||
@@ -285,6 +289,7 @@ export class MergeArbiter {
       rejected: rejected.length,
       blocking: commit.filter((c) => c.block !== null).length,
       decision_hash: hashCanonical(verdicts),
+      readable,
     };
   }
 }

@@ -1,5 +1,5 @@
 import {
-  AgentEnvelope,
+  type AgentEnvelope,
   INTENT_CLASSES,
   agentMode,
   type AgentStreamConfig,
@@ -15,7 +15,6 @@ import type { EventPayload } from '../../../shared/protocol';
 import type { ParsedOutput } from '../../../shared/proposals';
 import type { Clock } from '../core/clock';
 import { RuntimeError } from '../core/errors';
-import { hashCanonical } from '../core/hash';
 import type { Logger } from '../core/logger';
 import { MergeArbiter, type ArbiterResult, type Staged } from './arbiter';
 import { BUILTIN_AGENTS } from './builtin-agents';
@@ -429,17 +428,15 @@ export class TurnAgentPass {
       staged.push(...standIns);
       result = decideStaged(this.plan, staged);
     }
-    // Every envelope the arbiter could read is shown; the verdicts say which counted.
+    // Every envelope the arbiter could read is shown, in staging order; the verdicts say which counted.
     for (const s of staged) {
-      const parsed = s.missing === undefined ? AgentEnvelope.safeParse(s.envelope) : undefined;
-      if (parsed?.success !== true) continue;
-      let hash: string;
-      try {
-        hash = hashCanonical(parsed.data);
-      } catch {
-        continue; // not canonical JSON: the arbiter rejected it and says why
-      }
-      this.publish('agent_envelope', { preview: s.preview, envelope: parsed.data, envelope_hash: hash });
+      const read = result.readable.get(s);
+      if (read !== undefined)
+        this.publish('agent_envelope', {
+          preview: s.preview,
+          envelope: read.envelope,
+          envelope_hash: read.hash,
+        });
     }
     this.record.staged = staged;
     this.record.decision_hash = result.decision_hash;
