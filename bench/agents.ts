@@ -18,6 +18,7 @@ import type { Staged } from '../src/main/runtime/agents/arbiter';
 import type { EnvelopeDraft } from '../src/main/runtime/agents/contracts';
 import { planSpawns, type PlanContext, type SequenceCounters } from '../src/main/runtime/agents/scheduler';
 import { systemClock } from '../src/main/runtime/core/clock';
+import { buildEvent } from '../src/main/runtime/interaction/session';
 import { sha256Hex } from '../src/main/runtime/core/hash';
 import {
   AGENT_INTENT,
@@ -27,13 +28,7 @@ import {
   type AgentIntentRequest,
   type AgentName,
 } from '../src/shared/agents';
-import {
-  EVENT_CLASS,
-  PAYLOAD_SCHEMAS,
-  type EmittedEventType,
-  type EnvelopeOf,
-  type EventPayload,
-} from '../src/shared/protocol';
+import type { EmittedEventType, EventPayload } from '../src/shared/protocol';
 import { RULE_IDS, type Action, type PatchOperation, type Verdict } from '../src/shared/world';
 
 export const AGENT_REQUESTS = 50;
@@ -288,7 +283,7 @@ function turnMaterial(): TurnMaterial {
   };
 }
 
-/** Builds the events of consecutive turns of one session as `Session.publishEvent` does (no log, no fan-out). */
+/** Builds the events of consecutive turns of one session with the session's `buildEvent` (no log, no fan-out). */
 class EventTurns {
   private seq = 0;
   private turn = 0;
@@ -300,20 +295,7 @@ class EventTurns {
   constructor(private readonly collect: unknown[] | null = null) {}
 
   private event<T extends EmittedEventType>(type: T, turnId: string, payload: EventPayload<T>): void {
-    const parsed = PAYLOAD_SCHEMAS[type].safeParse(payload);
-    if (!parsed.success) throw new Error(`invalid ${type} payload: ${parsed.error.message}`);
-    const seq = ++this.seq;
-    const event = {
-      v: 1,
-      event_id: `${SESSION_ID}.e${seq}`,
-      seq,
-      session_id: SESSION_ID,
-      turn_id: turnId,
-      timestamp: systemClock.now(),
-      type,
-      class: EVENT_CLASS[type],
-      payload,
-    } as EnvelopeOf<T>;
+    const event = buildEvent(SESSION_ID, ++this.seq, turnId, systemClock.now(), type, payload);
     this.last = event;
     this.collect?.push(event);
   }

@@ -117,6 +117,36 @@ export interface SessionWorld {
 }
 
 /**
+ * Builds one event envelope (validating its payload first, when asked). Throws on an invalid payload,
+ * before anything is published.
+ */
+export function buildEvent<T extends EmittedEventType>(
+  sessionId: string,
+  seq: number,
+  turnId: string | null,
+  timestamp: number,
+  type: T,
+  payload: EventPayload<T>,
+  validate = true,
+): EnvelopeOf<T> {
+  if (validate) {
+    const parsed = PAYLOAD_SCHEMAS[type].safeParse(payload);
+    if (!parsed.success) throw new Error(`invalid ${type} payload: ${parsed.error.message}`);
+  }
+  return {
+    v: 1,
+    event_id: `${sessionId}.e${seq}`,
+    seq,
+    session_id: sessionId,
+    turn_id: turnId,
+    timestamp,
+    type,
+    class: EVENT_CLASS[type],
+    payload,
+  } as EnvelopeOf<T>;
+}
+
+/**
  * One conversation with one NPC of one scenario. Owns the session's seq counter, its bounded event
  * log, its subscriptions, its world state and the turn state machine.
  *
@@ -394,22 +424,16 @@ export class InteractionSession {
     turnId: string | null,
     payload: EventPayload<T>,
   ): EnvelopeOf<T> {
-    if (this.deps.validateEvents !== false) {
-      const parsed = PAYLOAD_SCHEMAS[type].safeParse(payload);
-      if (!parsed.success) throw new Error(`invalid ${type} payload: ${parsed.error.message}`);
-    }
-    const seq = ++this.seq;
-    const event = {
-      v: 1,
-      event_id: `${this.id}.e${seq}`,
-      seq,
-      session_id: this.id,
-      turn_id: turnId,
-      timestamp: this.deps.clock.now(),
+    const event = buildEvent(
+      this.id,
+      this.seq + 1,
+      turnId,
+      this.deps.clock.now(),
       type,
-      class: EVENT_CLASS[type],
       payload,
-    } as EnvelopeOf<T>;
+      this.deps.validateEvents !== false,
+    );
+    this.seq = event.seq;
     this.log.append(event);
     for (const sub of this.subscriptions) sub.offer(event);
     return event;
