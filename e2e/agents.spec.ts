@@ -71,10 +71,7 @@ test('a blocking envelope from the safety agent fails the commit', async ({ page
   await inspector.open(parley.url);
   await inspector.newSession();
   await inspector.showTab('agents');
-  await agents.setMode('pilot');
-  await agents.setPilot('safety', true);
-  // The runtime confirmed both changes (each is a config_changed).
-  await expect(agents.configChanged).toHaveAttribute('data-version', '2');
+  await agents.pilot('safety');
 
   const turn = await inspector.say('Do you sell poison?');
   await expect(turn).toHaveAttribute('data-state', 'failed');
@@ -109,10 +106,7 @@ test('forced HIGH pressure plans only critical intents; rolling back returns to 
   await inspector.open(parley.url);
   await inspector.newSession();
   await inspector.showTab('agents');
-  await agents.setMode('pilot');
-  await agents.setPilot('safety', true);
-  await agents.setPilot('lore', true);
-  await expect(agents.configChanged).toHaveAttribute('data-version', '3');
+  await agents.pilot('safety', 'lore');
   await agents.forcePressure('HIGH');
   await expect(agents.pressureLevel).toHaveAttribute('data-forced', 'true');
 

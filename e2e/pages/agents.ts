@@ -35,6 +35,16 @@ export class AgentsPanel {
     await expect(toggle).toBeChecked({ checked: on });
   }
 
+  /**
+   * PILOT mode with these agents ticked, from a fresh runtime (config version 0): waits until the
+   * runtime confirmed every change (one `config_changed` each).
+   */
+  async pilot(...agents: string[]): Promise<void> {
+    await this.setMode('pilot');
+    for (const agent of agents) await this.setPilot(agent, true);
+    await expect(this.configChanged).toHaveAttribute('data-version', String(1 + agents.length));
+  }
+
   async forcePressure(level: 'auto' | 'LOW' | 'MEDIUM' | 'HIGH'): Promise<void> {
     await this.page.locator(`[data-testid="pressure-option"][data-level="${level}"]`).click();
     if (level !== 'auto') await expect(this.pressureLevel).toHaveAttribute('data-level', level);
