@@ -16,6 +16,17 @@ import {
   TerminalReason,
 } from './agents';
 import { CommitSummary, VerifyReport, WorldState } from './world';
+import { ModelRef } from './common';
+import {
+  DiscoveredModel,
+  ModelPoolConfig,
+  ModelPoolConfigPatch,
+  ModelPoolStatus,
+  NpcModelSetting,
+  NpcSamplingPatch,
+  PooledModelState,
+  PrewarmHint,
+} from './models';
 
 /** Version a client names in `hello`. Bumped on any incompatible change of commands or envelope. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -44,6 +55,12 @@ export const ErrorCode = {
   unknown_turn: 'unknown_turn',
   /** No such agent stream, or it has already ended. */
   unknown_stream: 'unknown_stream',
+  /** No model with this id: not in the models folder, not embedded, not known to the backend. */
+  unknown_model: 'unknown_model',
+  /** The model file failed validation before load (not GGUF, truncated, missing keys, absurd sizes). */
+  invalid_model: 'invalid_model',
+  /** The model cannot be used now: its worker crash-looped (circuit open), or the pool has no room. */
+  model_unavailable: 'model_unavailable',
   /** The turn's ledger transaction has begun; it can no longer be cancelled. */
   commit_in_progress: 'commit_in_progress',
   /** A subscription asked for seqs the session's buffer no longer holds; read the ledger. */
@@ -178,6 +195,64 @@ export const AgentCancelCommand = z.object({
   stream_id: z.string().min(1).max(300),
 });
 
+export const ModelsStatusCommand = z.object({
+  type: z.literal('models.status'),
+  id: RequestId,
+});
+
+export const ModelsListCommand = z.object({
+  type: z.literal('models.list'),
+  id: RequestId,
+});
+
+export const ModelsConfigSetCommand = z.object({
+  type: z.literal('models.config.set'),
+  id: RequestId,
+  /** Only the limits to change; applies at once (a lower cap or budget evicts idle models now). */
+  changes: ModelPoolConfigPatch,
+});
+
+export const ModelsLoadCommand = z.object({
+  type: z.literal('models.load'),
+  id: RequestId,
+  /** Loads ahead of need (a manual prewarm); also resets a tripped circuit breaker. */
+  model: ModelRef,
+});
+
+export const ModelsUnloadCommand = z.object({
+  type: z.literal('models.unload'),
+  id: RequestId,
+  model: ModelRef,
+});
+
+export const ModelsHintCommand = z.object({
+  type: z.literal('models.hint'),
+  id: RequestId,
+  /** The designer picked this NPC (`npc_selected`) or the player is typing to it (`typing`). */
+  hint: PrewarmHint,
+  scenario_id: z.string().min(1).max(200),
+  npc_id: z.string().min(1).max(200),
+  /** The session the player types in, if any: the prewarm's events go to it. */
+  session_id: SessionId.optional(),
+});
+
+export const NpcSettingsGetCommand = z.object({
+  type: z.literal('npc.settings.get'),
+  id: RequestId,
+  scenario_id: z.string().min(1).max(200).optional(),
+});
+
+export const NpcSettingsSetCommand = z.object({
+  type: z.literal('npc.settings.set'),
+  id: RequestId,
+  scenario_id: z.string().min(1).max(200),
+  npc_id: z.string().min(1).max(200),
+  /** The model this NPC speaks with from its next turn; null returns to the default. Absent: unchanged. */
+  model: ModelRef.nullable().optional(),
+  /** Sampling and seed (recorded in each commit's provenance); null returns to the scenario's. */
+  sampling: NpcSamplingPatch.nullable().optional(),
+});
+
 export const Command = z.discriminatedUnion('type', [
   HelloCommand,
   SessionCreateCommand,
@@ -196,6 +271,14 @@ export const Command = z.discriminatedUnion('type', [
   AgentsPressureSetCommand,
   AgentsStatusCommand,
   AgentCancelCommand,
+  ModelsStatusCommand,
+  ModelsListCommand,
+  ModelsConfigSetCommand,
+  ModelsLoadCommand,
+  ModelsUnloadCommand,
+  ModelsHintCommand,
+  NpcSettingsGetCommand,
+  NpcSettingsSetCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -314,6 +397,19 @@ export const AgentsStatusResult = z.object({
 });
 export type AgentsStatusResult = z.infer<typeof AgentsStatusResult>;
 
+export const ModelsListResult = z.object({
+  /** The folder scanned for `.gguf` files; null when none is configured. */
+  models_dir: z.string().nullable(),
+  models: z.array(DiscoveredModel),
+});
+export type ModelsListResult = z.infer<typeof ModelsListResult>;
+
+export const ModelsHintResult = z.object({
+  model: ModelRef,
+  /** False when prewarm is off or the model is already loaded or loading. */
+  prewarming: z.boolean(),
+});
+
 export const RESULT_SCHEMAS = {
   hello: HelloResult,
   'session.create': SessionCreateResult,
@@ -332,6 +428,14 @@ export const RESULT_SCHEMAS = {
   'agents.pressure.set': PressureStatus,
   'agents.status': AgentsStatusResult,
   'agent.cancel': z.object({ stream_id: z.string(), cancelled: z.literal(true) }),
+  'models.status': ModelPoolStatus,
+  'models.list': ModelsListResult,
+  'models.config.set': ModelPoolConfig,
+  'models.load': z.object({ model: ModelRef, state: PooledModelState }),
+  'models.unload': z.object({ model: ModelRef, unloaded: z.literal(true) }),
+  'models.hint': ModelsHintResult,
+  'npc.settings.get': z.object({ settings: z.array(NpcModelSetting) }),
+  'npc.settings.set': NpcModelSetting,
 } as const satisfies Record<CommandType, z.ZodType>;
 export type ResultOf<T extends CommandType> = z.infer<(typeof RESULT_SCHEMAS)[T]>;
 

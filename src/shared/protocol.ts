@@ -17,6 +17,7 @@ import {
   TerminalReason,
 } from './agents';
 import { Action, CommitStage, PatchOperation, ProposalError, Verdict } from './world';
+import { LoadTrigger, PooledModelState, UnloadReason } from './models';
 
 export { ModelRef };
 
@@ -132,14 +133,35 @@ export const PAYLOAD_SCHEMAS = {
     /** Action lines that could not be read. Any of them fails the commit (rule `well-formed-proposals`). */
     proposal_errors: z.array(ProposalError),
   }),
-  model_selected: z.object({ model: ModelRef }),
+  /** Every turn, right after its ACK and agent admissions: the model the turn will speak with. */
+  model_selected: z.object({
+    model: ModelRef,
+    /** The model's pool state at selection: `ready` means no load wait. */
+    state: PooledModelState,
+    /** Load time a prewarm hid from this turn (the whole load if it finished, else the part done). */
+    prewarm: z.object({ trigger: LoadTrigger, hidden_ms: z.number().nonnegative() }).nullable(),
+  }),
+  /** The session's NPC speaks with another model than on its previous turn (a designer's choice). */
+  model_switching: z.object({ from: ModelRef, to: ModelRef }),
+  /**
+   * Pool lifecycle events reach every live session; `turn_id` is set only in the session whose turn
+   * caused them. Progress is reported at most every 5%.
+   */
   model_loading: z.object({
     model: ModelRef,
     /** 0..1 */
     progress: z.number().min(0).max(1),
+    trigger: LoadTrigger,
   }),
-  model_ready: z.object({ model: ModelRef, load_ms: z.number().nonnegative() }),
-  model_failed: z.object({ model: ModelRef, code: z.string(), message: z.string() }),
+  model_ready: z.object({ model: ModelRef, load_ms: z.number().nonnegative(), trigger: LoadTrigger }),
+  model_unloaded: z.object({ model: ModelRef, reason: UnloadReason }),
+  model_failed: z.object({
+    model: ModelRef,
+    code: z.string(),
+    message: z.string(),
+    /** After a worker crash: when the pool restarts it; null when it will not (circuit open, bad file). */
+    restart_in_ms: z.number().nonnegative().nullable(),
+  }),
   commit_succeeded: z.object({
     /** Ledger-wide commit sequence number (1, 2, ...), shared by committed and failed attempts. */
     commit_seq: z.number().int().positive(),
@@ -269,7 +291,9 @@ export const EventEnvelope = z.discriminatedUnion('type', [
   envelopeOf('turn_final'),
   envelopeOf('model_selected'),
   envelopeOf('model_loading'),
+  envelopeOf('model_switching'),
   envelopeOf('model_ready'),
+  envelopeOf('model_unloaded'),
   envelopeOf('model_failed'),
   envelopeOf('commit_succeeded'),
   envelopeOf('commit_failed'),

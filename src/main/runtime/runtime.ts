@@ -20,8 +20,19 @@ import { canonicalJson } from './core/hash';
 import { silentLogger, type Logger } from './core/logger';
 import { InteractionManager } from './interaction/manager';
 import type { SubscriberQueueOptions } from './interaction/subscriber-queue';
+import type { ModelRef } from '../../shared/common';
+import type { DiscoveredModel, ModelPoolConfig, PrewarmHint } from '../../shared/models';
 import type { ModelBackend } from './models/backend';
-import { ModelProvider } from './models/model-provider';
+import {
+  EMBEDDED_MODEL_ID,
+  embeddedModelPath,
+  LlamaBackend,
+  ModelCatalog,
+  type LlamaBackendOptions,
+} from './models/llama/llama-backend';
+import { ModelPool, type RestartPolicy } from './models/model-pool';
+import { NpcSettings } from './models/npc-settings';
+import { OpenAiCompatibleBackend } from './models/openai-backend';
 import { ScriptedBackend } from './models/scripted-backend';
 
 export interface RuntimeConfig {
@@ -31,8 +42,22 @@ export interface RuntimeConfig {
   readonly runId?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** Model backends. Default: the scripted backend only. */
+  /** Model backends. Default: scripted, llama (local GGUF files) and, when configured, openai. */
   readonly backends?: readonly ModelBackend[];
+  /** The local-models plane. */
+  readonly models?: {
+    /** Warm pool limits and the prewarm flag (off by default here; the hosts turn it on). */
+    readonly pool?: Partial<ModelPoolConfig>;
+    readonly restart?: Partial<RestartPolicy>;
+    /** Every NPC speaks with this model unless the designer picks another; null: the scenario's. */
+    readonly defaultModel?: ModelRef | null;
+    /** Folder scanned for `.gguf` files (model discovery). */
+    readonly modelsDir?: string;
+    /** Options of the default llama backend. */
+    readonly llama?: Partial<Omit<LlamaBackendOptions, 'clock' | 'catalog'>>;
+    /** An OpenAI-compatible server (Ollama, LM Studio, llama.cpp server, vLLM): backend `openai`. */
+    readonly openai?: { readonly baseUrl: string; readonly apiKey?: string };
+  };
   /** Pace of the default scripted backend. */
   readonly scripted?: { readonly tokenIntervalMs?: number; readonly loadMs?: number };
   /** Scenarios sessions can be started in. Default: the built-in samples. */
@@ -65,7 +90,10 @@ export interface ParleyRuntime {
   readonly logger: Logger;
   readonly manager: InteractionManager;
   readonly ledger: Ledger;
-  readonly models: ModelProvider;
+  readonly models: ModelPool;
+  readonly npcSettings: NpcSettings;
+  /** Resolves llama model ids to files: the models folder and the embedded model. */
+  readonly catalog: ModelCatalog;
   readonly scenarios: ScenarioCatalog;
   readonly extensions: ExtensionManager;
   readonly agents: AgentControlPlane;
@@ -75,6 +103,10 @@ export interface ParleyRuntime {
   verify(sessionId?: string): Promise<VerifyReport>;
   /** One session as a portable bundle. */
   exportSession(sessionId: string, includeTelemetry: boolean): SessionBundle;
+  /** Model discovery: every model each backend offers, with its description or why it is unusable. */
+  discoverModels(): Promise<ResultOf<'models.list'>>;
+  /** A client hint (NPC selected, player typing): prewarms that NPC's model when prewarm is on. */
+  hint(hint: PrewarmHint, scenarioId: string, npcId: string, sessionId?: string): ResultOf<'models.hint'>;
   /** Ends every turn and session, unloads models, closes the ledger. */
   dispose(): Promise<void>;
 }
@@ -111,10 +143,27 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     config.defaultScenarioId ??
       (loaded.some((s) => s.scenario.id === DEFAULT_SCENARIO_ID) ? DEFAULT_SCENARIO_ID : undefined),
   );
+  const modelsConfig = config.models ?? {};
+  const embedded = embeddedModelPath();
+  const catalog = new ModelCatalog(
+    modelsConfig.modelsDir,
+    new Map(embedded === undefined ? [] : [[EMBEDDED_MODEL_ID, embedded]]),
+  );
   const backends = config.backends ?? [
     new ScriptedBackend({ clock, models: scriptedModels(loaded), ...config.scripted }),
+    new LlamaBackend({ clock, catalog, ...modelsConfig.llama }),
+    ...(modelsConfig.openai === undefined ? [] : [new OpenAiCompatibleBackend(modelsConfig.openai)]),
   ];
-  const models = new ModelProvider(clock, backends);
+  const models = new ModelPool({
+    clock,
+    logger,
+    backends,
+    ...(modelsConfig.pool === undefined ? {} : { config: modelsConfig.pool }),
+    ...(modelsConfig.restart === undefined ? {} : { restart: modelsConfig.restart }),
+  });
+  const defaultModel = modelsConfig.defaultModel ?? null;
+  if (defaultModel !== null && !models.has(defaultModel))
+    throw new Error(`the default model needs backend '${defaultModel.backend}', which is not configured`);
   for (const s of loaded)
     for (const [id, npc] of Object.entries(s.scenario.npcs))
       if (!models.has(npc.model))
@@ -154,11 +203,13 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
       event_loop_delay_ms: eventLoopDelay(),
     }),
   });
+  const npcSettings = new NpcSettings(scenarios, defaultModel, (m) => models.has(m));
   const manager: InteractionManager = new InteractionManager({
     runId,
     clock,
     logger,
     models,
+    npcSettings,
     ledger,
     extensions,
     agents,
@@ -166,6 +217,12 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     ...(config.eventLogCapacity === undefined ? {} : { eventLogCapacity: config.eventLogCapacity }),
     ...(config.queue === undefined ? {} : { queue: config.queue }),
     ...(config.validateEvents === undefined ? {} : { validateEvents: config.validateEvents }),
+  });
+  // Pool lifecycle events reach every live session (the model pool is shared by all of them).
+  models.onEvent((event) => {
+    manager.forEach((s) => {
+      s.publishPoolEvent(event);
+    });
   });
   agents.config.onChange((change) => {
     manager.forEach((s) => {
@@ -184,6 +241,8 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
     manager,
     ledger,
     models,
+    npcSettings,
+    catalog,
     scenarios,
     extensions,
     agents,
@@ -216,6 +275,42 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
       } finally {
         reader.close();
       }
+    },
+    async discoverModels() {
+      const found: DiscoveredModel[] = [];
+      for (const backend of models.allBackends()) {
+        if (backend.list === undefined) continue;
+        for (const m of await backend.list()) {
+          const d = m.description;
+          found.push({
+            model: { backend: backend.kind, model_id: m.modelId },
+            path: m.path ?? null,
+            name: d?.name ?? null,
+            architecture: d?.architecture ?? null,
+            parameters: d?.parameters ?? null,
+            quantization: d?.quantization ?? null,
+            context_length: d?.contextLength ?? null,
+            file_bytes: d?.fileBytes ?? null,
+            estimated_bytes: d?.estimatedBytes ?? null,
+            error: m.error,
+          });
+        }
+      }
+      return { models_dir: catalog.modelsDir ?? null, models: found };
+    },
+    hint(hint, scenarioId, npcId, sessionId) {
+      const { model } = npcSettings.resolve(scenarioId, npcId);
+      const before = models.status().models.find(
+        (m) => m.model.backend === model.backend && m.model.model_id === model.model_id,
+      )?.state;
+      const prewarming = models.config.prewarm && before !== 'ready' && before !== 'loading';
+      if (prewarming)
+        models.prewarm(
+          model,
+          hint,
+          sessionId === undefined || manager.find(sessionId) === undefined ? null : { sessionId, turnId: null },
+        );
+      return { model, prewarming };
     },
     exportSession(sessionId, includeTelemetry) {
       requireKnownSession(sessionId);

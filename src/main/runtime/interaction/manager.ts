@@ -31,6 +31,10 @@ export class InteractionManager {
     while (this.options.ledger.session(id) !== undefined);
     const session = new InteractionSession(id, scenario, npc, this.options);
     this.sessions.set(id, session);
+    // Predictive prewarm: a new session will speak soon. Registered first, so it sees the pool's events.
+    const { models } = this.options;
+    if (models.config.prewarm)
+      models.prewarm(session.currentModel, 'session_open', { sessionId: id, turnId: null });
     return session;
   }
 

@@ -24,8 +24,11 @@ import type { Clock } from '../core/clock';
 import { RuntimeError } from '../core/errors';
 import { hashCanonical, sha256Hex } from '../core/hash';
 import type { Logger } from '../core/logger';
+import type { ModelRef } from '../../../shared/common';
+import type { NpcModelSetting } from '../../../shared/models';
 import type { GenerationRequest, ModelInfo } from '../models/backend';
-import type { Acquired, ModelProvider } from '../models/model-provider';
+import type { Lease, ModelPool, PoolEvent } from '../models/model-pool';
+import type { NpcSettings } from '../models/npc-settings';
 import { EventLog } from './event-log';
 import { buildPrompt, npcConfig, type NpcConfig } from './npc';
 import { DEFAULT_QUEUE_CAPACITY, type SubscriberQueueOptions } from './subscriber-queue';
@@ -41,7 +44,9 @@ export interface CommitSink {
 export interface SessionDeps {
   readonly runId: string;
   readonly clock: Clock;
-  readonly models: ModelProvider;
+  readonly models: ModelPool;
+  /** The model and sampling of each NPC, resolved at every turn. */
+  readonly npcSettings: NpcSettings;
   readonly ledger: CommitSink;
   readonly extensions: ExtensionManager;
   /** The agent-stream control plane: every turn runs a pass through it. */
@@ -61,7 +66,10 @@ interface ActiveTurn {
   reply: string;
   tokens: number;
   prompt: GenerationRequest | undefined;
+  /** The NPC's model and sampling for this turn, resolved at its start. */
+  readonly setting: NpcModelSetting;
   model: ModelInfo | undefined;
+  lease: Lease | undefined;
   /** The turn's control-plane pass; set right after the ACK. */
   agents: TurnAgentPass | undefined;
 }
@@ -163,7 +171,8 @@ export class InteractionSession {
   private seq = 0;
   private turnCounter = 0;
   private subscriptionCounter = 0;
-  private modelReady = false;
+  /** The model the previous turn spoke with: a different one now is announced as `model_switching`. */
+  private lastModel: ModelRef;
   private running: Promise<void> = Promise.resolve();
   private readonly log: EventLog;
   private readonly subscriptions = new Set<Subscription>();
@@ -197,9 +206,10 @@ export class InteractionSession {
       },
       scenario.canonical,
     );
+    this.lastModel = deps.npcSettings.resolve(scenario.scenario.id, npcId).model;
     this.publishEvent('session_started', null, {
       npc_id: npcId,
-      model: this.npc.model,
+      model: this.lastModel,
       scenario_id: scenario.scenario.id,
       state_hash: this.world.hash,
     });
@@ -269,11 +279,13 @@ export class InteractionSession {
       reply: '',
       tokens: 0,
       prompt: undefined,
+      setting: this.deps.npcSettings.resolve(this.scenario.scenario.id, this.npc.id),
       model: undefined,
+      lease: undefined,
       agents: undefined,
     };
     this.state = transition(this.state, { type: 'start', turn });
-    this.publishEvent('turn_accepted', turnId, { text, model: this.npc.model });
+    this.publishEvent('turn_accepted', turnId, { text, model: turn.setting.model });
     this.running = this.runTurn(turn);
     return { accepted: true, turnId };
   }
@@ -318,7 +330,10 @@ export class InteractionSession {
     turn.agents?.replyReady(output);
     const arbitrated = (await turn.agents?.settle()) ?? null;
     if (!this.isCommitting(turn)) return; // cancelled while the agent streams ran
-    if (arbitrated !== null) this.blackboard = arbitrated.blackboard.map((e) => e.envelope);
+    if (arbitrated !== null) {
+      this.blackboard = arbitrated.blackboard.map((e) => e.envelope);
+      this.prewarmPredicted(arbitrated.blackboard.filter((e) => e.effect === 'commit').map((e) => e.envelope));
+    }
     const envelopes = arbitrated?.commit ?? [];
     const before = this.world;
     const prepared = await prepareCommit(this.deps.extensions, {
@@ -334,6 +349,33 @@ export class InteractionSession {
     if (!this.isCommitting(turn)) return;
     // From here to the terminal event everything is synchronous.
     this.writeCommit(turn, output, before, prepared, envelopes);
+  }
+
+  /**
+   * Predictive prewarm from the agent plane: a pilot `next_move` envelope names the NPCs the player
+   * is likely to speak with next (`data.prewarm: [{npc_id}]`); their models load now.
+   */
+  private prewarmPredicted(envelopes: readonly AgentEnvelope[]): void {
+    const { models, npcSettings } = this.deps;
+    if (!models.config.prewarm) return;
+    const scenarioId = this.scenario.scenario.id;
+    for (const e of envelopes) {
+      const list = e.data.prewarm;
+      if (!Array.isArray(list)) continue;
+      for (const item of list as unknown[]) {
+        const npcId = (item as { npc_id?: unknown } | null)?.npc_id;
+        if (typeof npcId !== 'string' || !Object.hasOwn(this.scenario.scenario.npcs, npcId)) continue;
+        models.prewarm(npcSettings.resolve(scenarioId, npcId).model, 'agent_prediction', {
+          sessionId: this.id,
+          turnId: null,
+        });
+      }
+    }
+  }
+
+  /** The model the session's NPC spoke with last (or will speak with first). */
+  get currentModel(): ModelRef {
+    return this.lastModel;
   }
 
   /** Records a change of the agent flags in this session's stream (it applies from the next turn). */
@@ -514,15 +556,25 @@ export class InteractionSession {
     const { signal } = turn.controller;
     try {
       this.beginAgents(turn);
-      const acquired = await this.acquireModel(turn);
-      if (acquired === undefined || !this.isActive(turn)) return;
-      if (!this.modelReady) {
-        this.modelReady = true;
-        this.publishEvent('model_ready', turn.id, { model: this.npc.model, load_ms: acquired.loadMs });
-      }
-      turn.model = acquired.model.info;
-      turn.prompt = buildPrompt(this.scenario.scenario, this.npc, this.world.state, turn.playerText);
-      for await (const chunk of acquired.model.stream(turn.prompt, signal)) {
+      const lease = await this.acquireModel(turn);
+      if (lease === undefined || !this.isActive(turn)) return;
+      turn.model = lease.model.info;
+      const { sampling } = turn.setting;
+      turn.prompt = buildPrompt(
+        this.scenario.scenario,
+        {
+          ...this.npc,
+          sampling: {
+            temperature: sampling.temperature,
+            topP: sampling.top_p,
+            maxTokens: sampling.max_tokens,
+            seed: sampling.seed,
+          },
+        },
+        this.world.state,
+        turn.playerText,
+      );
+      for await (const chunk of lease.model.stream(turn.prompt, signal)) {
         if (!this.isActive(turn)) return;
         turn.reply += chunk.text;
         this.publishEvent('token_delta', turn.id, { index: turn.tokens++, text: chunk.text });
@@ -547,31 +599,85 @@ export class InteractionSession {
         return;
       }
       if (!this.isActive(turn)) return; // cancelled: the abort surfaced as an error
-      this.failTurn(turn, 'backend_error', err instanceof Error ? err.message : String(err));
+      // A dead worker says so (`worker_crashed`, `watchdog_timeout`); other backend errors are generic.
+      const reason = err instanceof RuntimeError ? err.details?.reason : undefined;
+      this.failTurn(
+        turn,
+        typeof reason === 'string' ? reason : 'backend_error',
+        err instanceof Error ? err.message : String(err),
+      );
+    } finally {
+      turn.lease?.release();
     }
   }
 
-  /** Loads the NPC's model if needed, publishing lifecycle events; on failure ends the turn. */
-  private async acquireModel(turn: ActiveTurn): Promise<Acquired | undefined> {
-    const model = this.npc.model;
+  /**
+   * Selects the turn's model (announcing a switch and any load time a prewarm hid), then waits for the
+   * pool to have it loaded. The pool's own lifecycle events reach the session through
+   * `publishPoolEvent`. On failure ends the turn.
+   */
+  private async acquireModel(turn: ActiveTurn): Promise<Lease | undefined> {
+    const model = turn.setting.model;
+    const { models } = this.deps;
+    if (!this.isActive(turn)) return undefined; // cancelled while the agent pass started
     try {
-      return await this.deps.models.acquire(model, {
-        onLoadStart: () => {
-          if (!this.isActive(turn)) return;
-          this.publishEvent('model_selected', turn.id, { model });
-          this.publishEvent('model_loading', turn.id, { model, progress: 0 });
-        },
-        onProgress: (progress) => {
-          if (this.isActive(turn)) this.publishEvent('model_loading', turn.id, { model, progress });
-        },
-      });
+      if (model.backend !== this.lastModel.backend || model.model_id !== this.lastModel.model_id)
+        this.publishEvent('model_switching', turn.id, { from: this.lastModel, to: model });
+      this.lastModel = model;
+      const selection = models.select(model);
+      this.publishEvent('model_selected', turn.id, { model, ...selection });
+      const lease = await models.acquire(model, { sessionId: this.id, turnId: turn.id });
+      // Cancelled while waiting: give the model back at once.
+      if (!this.isActive(turn)) lease.release();
+      else turn.lease = lease;
+      return lease;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // A cancelled turn has ended: nothing of it may follow its terminal event.
       if (!this.isActive(turn)) return undefined;
-      this.publishEvent('model_failed', turn.id, { model, code: 'load_failed', message });
-      this.failTurn(turn, 'model_failed', `model ${model.model_id} failed to load: ${message}`);
+      const code = err instanceof RuntimeError ? err.code : 'load_failed';
+      this.failTurn(turn, code, `model ${model.model_id} is not available: ${message}`);
       return undefined;
+    }
+  }
+
+  /**
+   * A pool lifecycle event, published in this session: as part of the active turn when that turn
+   * caused it, else as a session-level event.
+   */
+  publishPoolEvent(event: PoolEvent): void {
+    if (this.state.kind === 'closed') return;
+    const active = this.state.kind === 'streaming' ? this.state.turn.id : null;
+    const turnId =
+      event.cause !== null && event.cause.sessionId === this.id && event.cause.turnId === active
+        ? active
+        : null;
+    switch (event.type) {
+      case 'model_loading':
+        this.publishEvent(event.type, turnId, {
+          model: event.model,
+          progress: event.progress,
+          trigger: event.trigger,
+        });
+        return;
+      case 'model_ready':
+        this.publishEvent(event.type, turnId, {
+          model: event.model,
+          load_ms: event.load_ms,
+          trigger: event.trigger,
+        });
+        return;
+      case 'model_unloaded':
+        this.publishEvent(event.type, turnId, { model: event.model, reason: event.reason });
+        return;
+      case 'model_failed':
+        this.publishEvent(event.type, turnId, {
+          model: event.model,
+          code: event.code,
+          message: event.message,
+          restart_in_ms: event.restart_in_ms,
+        });
+        return;
     }
   }
 
@@ -593,7 +699,7 @@ export class InteractionSession {
     const model = turn.model;
     const prompt = turn.prompt;
     if (model === undefined || prompt === undefined) throw new Error('turn has no model output to commit');
-    const s = this.npc.sampling;
+    const s = turn.setting.sampling;
     return {
       outcome: prepared.failure === null ? 'committed' : 'failed',
       run_id: this.deps.runId,
@@ -603,7 +709,7 @@ export class InteractionSession {
       scenario: { id: this.scenario.scenario.id, content_hash: this.scenario.contentHash },
       model: model.ref,
       model_content_hash: model.contentHash,
-      sampling: { temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed: s.seed },
+      sampling: { temperature: s.temperature, top_p: s.top_p, max_tokens: s.max_tokens, seed: s.seed },
       prompt_hash: hashCanonical(prompt.messages),
       player_text_hash: sha256Hex(turn.playerText),
       final_text_hash: sha256Hex(turn.reply),

@@ -33,6 +33,28 @@ export interface ModelInfo {
   readonly contextLength: number;
 }
 
+/** What a backend can tell about a model before loading it (discovery, validation, memory budget). */
+export interface ModelDescription {
+  readonly name: string;
+  readonly architecture: string;
+  readonly parameters: number;
+  /** e.g. F16, Q4_K_M. */
+  readonly quantization: string;
+  /** The context length the model was trained with. */
+  readonly contextLength: number;
+  readonly fileBytes: number;
+  /** Estimated RAM of the loaded model and its context, bytes. */
+  readonly estimatedBytes: number;
+}
+
+/** A model a backend offers (model discovery); `error` when it was found but is not usable. */
+export interface ListedModel {
+  readonly modelId: string;
+  readonly path?: string;
+  readonly description: ModelDescription | null;
+  readonly error: string | null;
+}
+
 export interface LoadOptions {
   readonly signal?: AbortSignal;
   /** Load progress in 0..1, monotonically non-decreasing. */
@@ -51,12 +73,25 @@ export interface ModelBackend {
   /** Backend kind, as in `ModelRef.backend`. */
   readonly kind: string;
   load(modelId: string, options?: LoadOptions): Promise<LoadedModel>;
+  /** Validates and describes a model without loading it. Throws `unknown_model`/`invalid_model`. */
+  describe?(modelId: string): Promise<ModelDescription>;
+  /** The models this backend can load (model discovery). */
+  list?(): Promise<ListedModel[]>;
   /** Releases every model and resource the backend holds. */
   dispose(): Promise<void>;
 }
 
 export interface LoadedModel {
   readonly info: ModelInfo;
+  /** The process that holds the model, when it runs in one. */
+  readonly pid?: number | undefined;
+  /** RAM the loaded model takes, bytes, when the backend knows. */
+  readonly memoryBytes?: number;
+  /**
+   * Settles once if the model dies on its own (worker crash, watchdog kill), with the reason. A
+   * stream in flight when that happens throws. Not settled by `unload`.
+   */
+  readonly died?: Promise<Error>;
   stream(request: GenerationRequest, signal: AbortSignal): AsyncIterable<TokenChunk>;
   unload(): Promise<void>;
 }

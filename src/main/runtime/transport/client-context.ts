@@ -106,6 +106,34 @@ export class ClientContext {
       case 'agent.cancel':
         runtime.agents.cancelStream(command.stream_id);
         return { result: { stream_id: command.stream_id, cancelled: true } };
+      case 'models.status':
+        return { result: runtime.models.status() };
+      case 'models.list':
+        return runtime.discoverModels().then((result) => ({ result }));
+      case 'models.config.set':
+        return { result: runtime.models.configure(command.changes) };
+      case 'models.load': {
+        if (!runtime.models.has(command.model))
+          throw new RuntimeError('unknown_model', `no model backend '${command.model.backend}' is configured`);
+        runtime.models.prewarm(command.model, 'manual');
+        return { result: { model: command.model, state: runtime.models.select(command.model).state } };
+      }
+      case 'models.unload':
+        runtime.models.unload(command.model);
+        return { result: { model: command.model, unloaded: true } };
+      case 'models.hint':
+        return {
+          result: runtime.hint(command.hint, command.scenario_id, command.npc_id, command.session_id),
+        };
+      case 'npc.settings.get':
+        return { result: { settings: runtime.npcSettings.list(command.scenario_id) } };
+      case 'npc.settings.set':
+        return {
+          result: runtime.npcSettings.set(command.scenario_id, command.npc_id, {
+            model: command.model,
+            sampling: command.sampling,
+          }),
+        };
     }
   }
 
