@@ -11,6 +11,8 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
           // Headless host (runtime only, plain Node): `npm run serve`.
           serve: resolve(import.meta.dirname, 'src/main/serve.ts'),
+          // One process per loaded model (child process or utilityProcess): `llama-worker.js`.
+          'llama-worker': resolve(import.meta.dirname, 'src/main/runtime/models/llama/llama-worker.ts'),
         },
       },
     },

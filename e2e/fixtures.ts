@@ -30,7 +30,18 @@ async function startServe(
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [entry, '--port', '0', '--data-dir', dataDir, '--token-interval-ms', String(tokenIntervalMs)],
+    // The scenarios' scripted models, not the embedded model: the flows here need their exact replies.
+    [
+      entry,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--token-interval-ms',
+      String(tokenIntervalMs),
+      '--model',
+      'scenario',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -8,9 +8,10 @@ import { app, BrowserWindow, dialog, ipcMain } from 'electron';
 import { consoleLogger } from './runtime/core/logger';
 import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
 import { loadScenarioDir } from './runtime/authority/scenario-loader';
-import { parseHostOptions } from './runtime/host-options';
+import { modelsConfig, parseHostOptions } from './runtime/host-options';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
 import { registerIpcHandlers } from './shell/ipc';
+import { utilityWorkerLauncher } from './shell/utility-launcher';
 import { createMainWindow, hardenSession, isTrustedRendererUrl } from './shell/window';
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,9 +31,15 @@ async function start(): Promise<void> {
   const dataDir = (parsed === 'help' ? undefined : parsed.dataDir) ?? app.getPath('userData');
   try {
     const scenarioDir = parsed === 'help' ? undefined : parsed.scenarioDir;
+    const models =
+      parsed === 'help' ? undefined : modelsConfig(parsed, dataDir, process.env);
+    if (models?.warning != null) consoleLogger.warn(models.warning);
     runtime = createRuntime({
       dataDir,
       logger: consoleLogger,
+      ...(models === undefined
+        ? {}
+        : { models: { ...models.config, llama: { launcher: utilityWorkerLauncher } } }),
       ...(scenarioDir === undefined
         ? {}
         : { scenarios: [...BUILTIN_SCENARIOS, ...loadScenarioDir(scenarioDir)] }),

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from './runtime/core/default-data-dir';
 import { consoleLogger } from './runtime/core/logger';
-import { HOST_USAGE, isLoopback, parseHostOptions } from './runtime/host-options';
+import { HOST_USAGE, isLoopback, modelsConfig, parseHostOptions } from './runtime/host-options';
 import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
 import { loadScenarioDir, type LoadedScenario } from './runtime/authority/scenario-loader';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
@@ -34,8 +34,12 @@ async function main(): Promise<void> {
   try {
     if (options.scenarioDir !== undefined)
       scenarios = [...scenarios, ...loadScenarioDir(options.scenarioDir)];
+    const dataDir = options.dataDir ?? defaultDataDir();
+    const models = modelsConfig(options, dataDir, process.env);
+    if (models.warning !== null) process.stderr.write(`parley serve: ${models.warning}\n`);
     runtime = createRuntime({
-      dataDir: options.dataDir ?? defaultDataDir(),
+      dataDir,
+      models: models.config,
       logger: consoleLogger,
       scripted: { tokenIntervalMs: options.tokenIntervalMs },
       scenarios,
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
       `  Open the inspector: ${server.pageUrl}\n` +
       `  WebSocket endpoint: ${server.wsUrl}\n` +
       `  Ledger: ${runtime.ledger.file}\n` +
+      `  Model: ${describeDefaultModel(runtime)}; models folder ${runtime.catalog.modelsDir ?? '(none)'}\n` +
       `  Scenarios: ${runtime.scenarios
         .all()
         .map((s) => s.scenario.id)
@@ -81,6 +86,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     stop('SIGTERM');
   });
+}
+
+function describeDefaultModel(runtime: ParleyRuntime): string {
+  const setting = runtime.npcSettings.list()[0];
+  if (setting === undefined) return 'none';
+  return setting.source === 'default'
+    ? `${setting.model.backend}:${setting.model.model_id} for every NPC`
+    : "each scenario's own models";
 }
 
 main().catch((err: unknown) => {

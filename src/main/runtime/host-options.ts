@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ModelRef } from '../../shared/common';
+import { EMBEDDED_MODEL_ID, embeddedModelPath } from './models/llama/llama-backend';
+import type { RuntimeConfig } from './runtime';
 
 export interface HostOptions {
   /** Undefined when not given: each host has its own default. */
@@ -11,6 +15,15 @@ export interface HostOptions {
   readonly tokenIntervalMs: number;
   /** Folder of extra *.scenario.json files, loaded next to the built-in ones. */
   readonly scenarioDir: string | undefined;
+  /** Folder scanned for .gguf files; undefined: `<data dir>/models`. */
+  readonly modelsDir: string | undefined;
+  /** The model every NPC speaks with by default; null: each scenario's own models. */
+  readonly model: ModelRef | null;
+  readonly prewarm: boolean;
+  readonly maxModels: number;
+  readonly modelMemoryMb: number;
+  /** An OpenAI-compatible server's base URL (backend `openai`). */
+  readonly openaiUrl: string | undefined;
 }
 
 export const HOST_USAGE = `Options:
@@ -19,9 +32,27 @@ export const HOST_USAGE = `Options:
   --port <n>                port (default 7420; 0 picks a free one)
   --token-interval-ms <n>   pace of the scripted model backend (default 40)
   --scenario-dir <dir>      also load every *.scenario.json in <dir> (an invalid file stops startup, named)
+  --model <backend:id>      the model NPCs speak with (default llama:${EMBEDDED_MODEL_ID}, the embedded model);
+                            'scenario' uses each scenario's own (scripted) models
+  --models-dir <dir>        folder of .gguf models to discover (default <data dir>/models)
+  --prewarm on|off          predictive model prewarm (default on)
+  --max-models <n>          models loaded at once (default 2)
+  --model-memory-mb <n>     RAM budget of the loaded models (default 4096)
+  --openai-url <url>        an OpenAI-compatible server (Ollama, LM Studio, llama.cpp server, vLLM),
+                            e.g. http://127.0.0.1:11434/v1; its models are 'openai:<name>'
   --help
 Environment:
-  PARLEY_TOKEN              use this launch token instead of a random one (at least 16 characters)`;
+  PARLEY_TOKEN              use this launch token instead of a random one (at least 16 characters)
+  PARLEY_OPENAI_API_KEY     bearer token for --openai-url`;
+
+function modelOption(raw: string | undefined): ModelRef | null {
+  if (raw === 'scenario') return null;
+  if (raw === undefined) return { backend: 'llama', model_id: EMBEDDED_MODEL_ID };
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || colon === raw.length - 1)
+    throw new Error(`--model must be <backend>:<model id> or 'scenario', got '${raw}'`);
+  return { backend: raw.slice(0, colon), model_id: raw.slice(colon + 1) };
+}
 
 function intOption(
   name: string,
@@ -54,6 +85,12 @@ export function parseHostOptions(
       port: { type: 'string' },
       'token-interval-ms': { type: 'string' },
       'scenario-dir': { type: 'string' },
+      model: { type: 'string' },
+      'models-dir': { type: 'string' },
+      prewarm: { type: 'string' },
+      'max-models': { type: 'string' },
+      'model-memory-mb': { type: 'string' },
+      'openai-url': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict,
@@ -73,6 +110,51 @@ export function parseHostOptions(
     tokenFromEnv: envToken !== undefined,
     tokenIntervalMs: intOption('token-interval-ms', str(values['token-interval-ms']), 40, 0, 10_000),
     scenarioDir: str(values['scenario-dir']),
+    modelsDir: str(values['models-dir']),
+    model: modelOption(str(values.model)),
+    prewarm: onOff('prewarm', str(values.prewarm), true),
+    maxModels: intOption('max-models', str(values['max-models']), 2, 1, 64),
+    modelMemoryMb: intOption('model-memory-mb', str(values['model-memory-mb']), 4096, 16, 1 << 20),
+    openaiUrl: str(values['openai-url']),
+  };
+}
+
+function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new Error(`--${name} must be 'on' or 'off', got '${raw}'`);
+}
+
+/**
+ * The runtime's model settings from host options, for both hosts. The embedded model as default is
+ * dropped (with the reason returned) when its file is missing, so a checkout without it still runs.
+ */
+export function modelsConfig(
+  options: HostOptions,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+): { config: NonNullable<RuntimeConfig['models']>; warning: string | null } {
+  let defaultModel = options.model;
+  let warning: string | null = null;
+  if (defaultModel?.backend === 'llama' && defaultModel.model_id === EMBEDDED_MODEL_ID && embeddedModelPath() === undefined) {
+    warning = `the embedded model resources/models/${EMBEDDED_MODEL_ID}.gguf is missing; NPCs use their scenarios' models`;
+    defaultModel = null;
+  }
+  const apiKey = env.PARLEY_OPENAI_API_KEY;
+  return {
+    config: {
+      defaultModel,
+      modelsDir: options.modelsDir ?? join(dataDir, 'models'),
+      pool: {
+        prewarm: options.prewarm,
+        max_loaded: options.maxModels,
+        memory_budget_bytes: options.modelMemoryMb * 1024 * 1024,
+      },
+      ...(options.openaiUrl === undefined
+        ? {}
+        : { openai: { baseUrl: options.openaiUrl, ...(apiKey === undefined ? {} : { apiKey }) } }),
+    },
+    warning,
   };
 }
 

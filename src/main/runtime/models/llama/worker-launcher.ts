@@ -32,8 +32,11 @@ export function workerEntry(): { file: string; execArgv: string[] } {
   const here = import.meta.url;
   if (here.endsWith('.ts'))
     return { file: fileURLToPath(new URL('./llama-worker.ts', here)), execArgv: ['--import', 'tsx'] };
-  const built = fileURLToPath(new URL('./llama-worker.js', here));
-  if (!existsSync(built)) throw new Error(`the llama worker bundle is missing: ${built}; run the build`);
+  // The bundler may put this code in a shared chunk one folder below the entry points.
+  const candidates = ['./llama-worker.js', '../llama-worker.js'].map((p) => fileURLToPath(new URL(p, here)));
+  const built = candidates.find((c) => existsSync(c));
+  if (built === undefined)
+    throw new Error(`the llama worker bundle is missing (looked for ${candidates.join(', ')}); run the build`);
   return { file: built, execArgv: [] };
 }
 
