@@ -55,6 +55,7 @@ import {
   EVENT_TURN_FACTOR,
   agentPlaneCost,
 } from './agents';
+import { modelBench, type Timing } from './models';
 
 const quick = process.argv.includes('--quick');
 const ACK_WARMUP = quick ? 50 : 300;
@@ -79,6 +80,10 @@ const AGENT_ROUNDS = quick ? 3 : 5;
 
 const GOAL_ACK_RATIO = 1.5;
 const GOAL_THROUGHPUT_RATIO = 0.5;
+/** Local models: the runtime's time to first token and tokens/s within 5% of node-llama-cpp called directly. */
+const GOAL_MODEL_OVERHEAD = 0.05;
+const MODEL_ROUNDS = quick ? 5 : 15;
+const MODEL_MAX_TOKENS = quick ? 64 : 160;
 
 const ACK_TEXT = 'Good evening. Is there a room free for the night, and something hot to eat?';
 const TOKEN_DELTA_MARK = '"type":"token_delta"';
@@ -850,6 +855,7 @@ function ledgerCommits(dir: string, templates: readonly CommitTemplate[]): Commi
 const us = (msValue: number): string => `${(msValue * 1000).toFixed(1)} µs`;
 const num = (v: number): string => Math.round(v).toLocaleString('en-US');
 const ratio = (v: number): string => `${v.toFixed(2)}x`;
+const pct = (v: number): string => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
 
 function line(label: string, value: string): void {
   process.stdout.write(`  ${label.padEnd(34)} ${value}\n`);
@@ -981,6 +987,43 @@ async function main(): Promise<void> {
     `${ratio(plane.planning / events)} / ${ratio(plane.arbitration / events)} of the events`,
   );
 
+  process.stdout.write(
+    `\n5. local model through the runtime vs node-llama-cpp directly (median of ${MODEL_ROUNDS} alternating rounds)\n`,
+  );
+  const models = await modelBench({ rounds: MODEL_ROUNDS, maxTokens: MODEL_MAX_TOKENS });
+  const median = (list: readonly Timing[], key: (t: Timing) => number): number => key(medianBy(list, key));
+  line('model', `${models.model}, ${num(models.parameters)} parameters, ${models.threads} thread(s)`);
+  line(
+    'prompt',
+    `${models.promptChars} characters (wayside-inn system prompt + player line), ${models.maxTokens} tokens max`,
+  );
+  const rTtft = median(models.runtime, (t) => t.ttft);
+  const dTtft = median(models.direct, (t) => t.ttft);
+  const rTps = median(models.runtime, (t) => t.tokensPerSecond);
+  const dTps = median(models.direct, (t) => t.tokensPerSecond);
+  line(
+    'runtime: time to first token',
+    `${rTtft.toFixed(2)} ms  (rounds ${models.runtime.map((t) => t.ttft.toFixed(1)).join(', ')})`,
+  );
+  line(
+    'direct: time to first token',
+    `${dTtft.toFixed(2)} ms  (rounds ${models.direct.map((t) => t.ttft.toFixed(1)).join(', ')})`,
+  );
+  line('runtime: tokens/s', `${num(rTps)}  (${models.runtime[0]?.chunks ?? 0} chunks per turn)`);
+  line('direct: tokens/s', `${num(dTps)}  (${models.direct[0]?.chunks ?? 0} chunks per turn)`);
+  const ttftOverhead = rTtft / dTtft - 1;
+  const tpsOverhead = 1 - rTps / dTps;
+  line('runtime vs direct', `first token ${pct(ttftOverhead)}  tokens/s ${pct(-tpsOverhead)}`);
+  line(
+    'cold first turn (worker + load)',
+    `first token ${models.cold.ttft.toFixed(0)} ms, of which load ${models.cold.loadMs} ms`,
+  );
+  line('warm second turn', `first token ${models.warm.ttft.toFixed(1)} ms`);
+  line(
+    'prewarmed first turn',
+    `first token ${models.prewarm.ttft.toFixed(1)} ms; prewarm (${models.prewarm.trigger}) hid ${models.prewarm.hiddenMs} ms of load`,
+  );
+
   process.stdout.write('\nSummary (goals reported, not enforced)\n');
   const ackMet = ackP50 <= GOAL_ACK_RATIO;
   const tputMet = tput >= GOAL_THROUGHPUT_RATIO;
@@ -989,6 +1032,15 @@ async function main(): Promise<void> {
   line(
     'agent plane / turn events',
     `${ratio(agentRatio)}  (${us(plane.total)} vs ${us(events)} per turn, ${AGENT_REQUESTS} requests; no goal set)`,
+  );
+  const overheadMet = Math.max(ttftOverhead, tpsOverhead) <= GOAL_MODEL_OVERHEAD;
+  line(
+    `local model overhead <= ${GOAL_MODEL_OVERHEAD * 100}%`,
+    `first token ${pct(ttftOverhead)}, tokens/s ${pct(-tpsOverhead)}  ${overheadMet ? 'MET' : 'MISSED'}`,
+  );
+  line(
+    'cold vs warm vs prewarmed',
+    `${models.cold.ttft.toFixed(0)} ms / ${models.warm.ttft.toFixed(1)} ms / ${models.prewarm.ttft.toFixed(1)} ms to first token`,
   );
 }
 

@@ -13,3 +13,16 @@ await build({
   sourcemap: false,
   logLevel: 'warning',
 });
+
+// The model worker the bench's runtimes start, next to the bench bundle (worker-launcher.ts looks there).
+await build({
+  entryPoints: ['src/main/runtime/models/llama/llama-worker.ts'],
+  outfile: 'out/bench/llama-worker.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: false,
+  logLevel: 'warning',
+});

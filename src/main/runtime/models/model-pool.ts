@@ -299,7 +299,8 @@ export class ModelPool {
   }
 
   private ensureLoaded(e: Entry, trigger: LoadTrigger, cause: PoolCause | null): Promise<LoadedModel> {
-    if (this.disposed) return Promise.reject(new RuntimeError('model_unavailable', 'the runtime is shutting down'));
+    if (this.disposed)
+      return Promise.reject(new RuntimeError('model_unavailable', 'the runtime is shutting down'));
     if (e.state === 'ready' && e.model !== null) return Promise.resolve(e.model);
     if (e.loading !== null) return e.loading;
     const now = this.clock.now();
@@ -333,7 +334,8 @@ export class ModelPool {
     e.progress = 0;
     e.trigger = trigger;
     e.prewarmCredited = false;
-    e.loadStartedAt = this.clock.now();
+    const startedAt = this.clock.now();
+    e.loadStartedAt = startedAt;
     e.loadMs = null;
     e.lastError = null;
     this.emit({ type: 'model_loading', model: e.ref, progress: 0, trigger, cause });
@@ -351,15 +353,15 @@ export class ModelPool {
           }
         },
       });
-      if (this.disposed || e.state !== 'loading') {
+      if (this.disposed) {
         await model.unload();
-        throw new RuntimeError('model_unavailable', `model ${e.ref.model_id} was unloaded while it loaded`);
+        throw new RuntimeError('model_unavailable', 'the runtime shut down while the model loaded');
       }
       e.model = model;
       e.state = 'ready';
       e.progress = 1;
       e.loads++;
-      e.loadMs = this.clock.now() - (e.loadStartedAt ?? this.clock.now());
+      e.loadMs = this.clock.now() - startedAt;
       e.lastUsedAt = this.clock.now();
       e.lastUse = ++this.useCounter;
       this.watchForDeath(e, model);
@@ -459,7 +461,8 @@ export class ModelPool {
     e.state = 'failed';
     e.lastError = err.message;
     e.crashes = [...e.crashes.filter((t) => now - t < this.restart.windowMs), now];
-    const reason = err instanceof RuntimeError ? String(err.details?.reason ?? 'worker_crashed') : 'worker_crashed';
+    const detail = err instanceof RuntimeError ? err.details?.reason : undefined;
+    const reason = typeof detail === 'string' ? detail : 'worker_crashed';
     this.emit({ type: 'model_unloaded', model: e.ref, reason: 'crashed', cause: null });
     if (e.crashes.length >= this.restart.maxCrashes) {
       e.circuitOpenUntil = (e.crashes[0] ?? now) + this.restart.windowMs;
@@ -475,7 +478,14 @@ export class ModelPool {
       return;
     }
     const delay = Math.min(this.restart.maxMs, this.restart.baseMs * 2 ** (e.crashes.length - 1));
-    this.emit({ type: 'model_failed', model: e.ref, code: reason, message: err.message, restart_in_ms: delay, cause: null });
+    this.emit({
+      type: 'model_failed',
+      model: e.ref,
+      code: reason,
+      message: err.message,
+      restart_in_ms: delay,
+      cause: null,
+    });
     e.state = 'restarting';
     const epoch = e.epoch;
     this.clock.sleep(delay, e.timers.signal).then(
@@ -531,7 +541,10 @@ export class ModelPool {
       circuit_open_until: e.circuitOpenUntil,
       last_error: e.lastError,
     }));
-    const used = models.reduce((s, m) => s + (m.state === 'ready' ? (m.memory_bytes ?? m.estimated_bytes ?? 0) : 0), 0);
+    const used = models.reduce(
+      (s, m) => s + (m.state === 'ready' ? (m.memory_bytes ?? m.estimated_bytes ?? 0) : 0),
+      0,
+    );
     return { config: this.cfg, used_bytes: used, models };
   }
 

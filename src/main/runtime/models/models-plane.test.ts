@@ -14,7 +14,7 @@ import { ProvenanceRecordV2 } from '../../../shared/world';
 import { streamViolations } from '../testing/invariants';
 import { createTestRuntime, type RecordedSession, type TestRuntime } from '../testing/test-runtime';
 import { writeTinyModel } from '../testing/tiny-models';
-import type { LlamaLoadedModel } from './llama/llama-backend';
+import { asLlama } from './llama/llama-backend';
 
 let dir: string;
 let modelA: ModelRef;
@@ -88,11 +88,17 @@ describe('NPCs speaking through llama.cpp workers', () => {
     expect(order.indexOf('model_ready')).toBeLessThan(order.indexOf('token_delta'));
     expect(order.filter((x) => x === 'token_delta').length).toBeGreaterThan(5);
     expect(order.at(-1)).toMatch(/^commit_(succeeded|failed)$/);
-    expect(s.ofType('model_selected')[0]?.payload).toMatchObject({ model: modelA, state: 'unloaded', prewarm: null });
+    expect(s.ofType('model_selected')[0]?.payload).toMatchObject({
+      model: modelA,
+      state: 'unloaded',
+      prewarm: null,
+    });
     const [record] = records(rt, s.session.id);
     expect(record?.model).toEqual(modelA);
     expect(record?.model_content_hash).toBe(createHash('sha256').update(readFileSync(pathA)).digest('hex'));
-    expect(record?.sampling.seed).toBe(rt.runtime.npcSettings.resolve('wayside-inn', s.session.npc.id).sampling.seed);
+    expect(record?.sampling.seed).toBe(
+      rt.runtime.npcSettings.resolve('wayside-inn', s.session.npc.id).sampling.seed,
+    );
     expect(streamViolations(s.events)).toEqual([]);
   });
 
@@ -119,7 +125,9 @@ describe('NPCs speaking through llama.cpp workers', () => {
     // The pool says what happened, as session-level events, and restarts the worker.
     await until(() => s.ofType('model_ready').some((e) => e.payload.trigger === 'restart'));
     expect(s.ofType('model_unloaded').map((e) => e.payload.reason)).toContain('crashed');
-    expect(s.ofType('model_failed').find((e) => e.payload.code === 'worker_crashed')?.payload.restart_in_ms).toBe(10);
+    expect(
+      s.ofType('model_failed').find((e) => e.payload.code === 'worker_crashed')?.payload.restart_in_ms,
+    ).toBe(10);
     const second = await turn(s, 'Good evening!');
     expect(types(second).at(-1)).toMatch(/^commit_(succeeded|failed)$/);
     const newPid = rt.runtime.models.status().models.find((m) => m.model.model_id === modelA.model_id)?.pid;
@@ -176,7 +184,9 @@ describe('NPCs speaking through llama.cpp workers', () => {
     expect(r2?.sampling).toMatchObject({ seed: 99, temperature: 0.2 });
     expect(r2?.model_content_hash).not.toBe(r1?.model_content_hash);
     // Null returns to the default.
-    expect(rt.runtime.npcSettings.set('wayside-inn', s.session.npc.id, { model: null, sampling: null })).toMatchObject({
+    expect(
+      rt.runtime.npcSettings.set('wayside-inn', s.session.npc.id, { model: null, sampling: null }),
+    ).toMatchObject({
       model: modelA,
       source: 'default',
     });
@@ -186,7 +196,13 @@ describe('NPCs speaking through llama.cpp workers', () => {
     const rt = llamaRuntime();
     const { models } = await rt.runtime.discoverModels();
     const a = models.find((m) => m.model.model_id === modelA.model_id);
-    expect(a).toMatchObject({ name: 'npc-a', architecture: 'llama', quantization: 'ALL_F32', context_length: 512, error: null });
+    expect(a).toMatchObject({
+      name: 'npc-a',
+      architecture: 'llama',
+      quantization: 'ALL_F32',
+      context_length: 512,
+      error: null,
+    });
     expect(a?.parameters).toBeGreaterThan(10_000);
     const broken = models.find((m) => m.model.model_id === 'not-a-model');
     expect(broken?.error).toMatch(/not a usable GGUF model/);
@@ -196,7 +212,9 @@ describe('NPCs speaking through llama.cpp workers', () => {
   it('an unknown model fails the turn with a clear error and leaves the session usable', async () => {
     const rt = llamaRuntime();
     const s = rt.openSession();
-    rt.runtime.npcSettings.set('wayside-inn', s.session.npc.id, { model: { backend: 'llama', model_id: 'nope' } });
+    rt.runtime.npcSettings.set('wayside-inn', s.session.npc.id, {
+      model: { backend: 'llama', model_id: 'nope' },
+    });
     const events = await turn(s, 'Hello.');
     expect(events.at(-1)?.type).toBe('turn_failed');
     expect(events.at(-1)?.payload).toMatchObject({ code: 'unknown_model' });
@@ -204,7 +222,7 @@ describe('NPCs speaking through llama.cpp workers', () => {
     rt.runtime.npcSettings.set('wayside-inn', s.session.npc.id, { model: null });
     expect(types(await turn(s, 'Hello.')).at(-1)).toMatch(/^commit_/);
     const lease = await rt.runtime.models.acquire(modelA);
-    expect((lease.model as LlamaLoadedModel).pid).toBeGreaterThan(0);
+    expect(asLlama(lease.model).pid).toBeGreaterThan(0);
     lease.release();
   });
 });

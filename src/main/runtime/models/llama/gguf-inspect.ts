@@ -93,7 +93,8 @@ function quantization(fileType: number | undefined): string {
 function checkMetadata(path: string, info: GgufFileInfo): void {
   const general = info.metadata.general as { architecture?: unknown } | undefined;
   const arch = general?.architecture;
-  if (typeof arch !== 'string' || arch === '') throw invalid(path, 'metadata key general.architecture is missing');
+  if (typeof arch !== 'string' || arch === '')
+    throw invalid(path, 'metadata key general.architecture is missing');
   const archMeta = info.architectureMetadata as Record<string, unknown>;
   const attention = (archMeta.attention ?? {}) as Record<string, unknown>;
   const required: [string, unknown, number][] = [
@@ -120,6 +121,13 @@ function checkMetadata(path: string, info: GgufFileInfo): void {
     throw invalid(path, 'metadata key tokenizer.ggml.tokens is missing or empty');
   if (tokens.length > GGUF_LIMITS.vocabSize)
     throw invalid(path, `the vocabulary has ${tokens.length} tokens, over ${GGUF_LIMITS.vocabSize}`);
+  // Two tokens with one text abort llama.cpp (not an exception: the process dies).
+  const seen = new Set<unknown>();
+  for (const [i, t] of tokens.entries()) {
+    if (seen.has(t))
+      throw invalid(path, `token ${i} (${JSON.stringify(t)}) appears twice in tokenizer.ggml.tokens`);
+    seen.add(t);
+  }
   for (const key of ['token_type', 'scores'] as const) {
     const list = ggml[key];
     if (list !== undefined && (!Array.isArray(list) || list.length !== tokens.length))
@@ -156,7 +164,8 @@ export async function inspectGguf(path: string, contextSize: number): Promise<Mo
   } catch (err) {
     throw invalid(path, `its header cannot be read (${(err as Error).message})`);
   }
-  if (info.version !== 2 && info.version !== 3) throw invalid(path, `GGUF version ${info.version} is not supported`);
+  if (info.version !== 2 && info.version !== 3)
+    throw invalid(path, `GGUF version ${info.version} is not supported`);
   const tensorCount = num(info.tensorCount) ?? 0;
   if (tensorCount < 1 || tensorCount > GGUF_LIMITS.tensorCount)
     throw invalid(path, `it declares ${tensorCount} tensors`);
@@ -170,11 +179,17 @@ export async function inspectGguf(path: string, contextSize: number): Promise<Mo
     );
   const trainContext = insights.trainContextSize ?? contextSize;
   const context = Math.min(contextSize, trainContext);
-  const model = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
-  const ctx = insights.estimateContextResourceRequirements({ contextSize: context, modelGpuLayers: 0 });
+  const model = await insights.estimateModelResourceRequirementsV2({ gpuLayers: 0 });
+  const ctx = await insights.estimateContextResourceRequirementsV2({
+    contextSize: context,
+    modelGpuLayers: 0,
+  });
   const general = info.metadata.general as { name?: unknown; file_type?: unknown; architecture: string };
   return {
-    name: typeof general.name === 'string' && general.name !== '' ? general.name : path.split(/[\\/]/).pop() ?? path,
+    name:
+      typeof general.name === 'string' && general.name !== ''
+        ? general.name
+        : (path.split(/[\\/]/).pop() ?? path),
     architecture: general.architecture,
     parameters: insights.totalParameters,
     quantization: quantization(num(general.file_type)),

@@ -36,7 +36,8 @@ export function embeddedModelPath(): string | undefined {
     dir = up;
   }
   const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
-  if (resourcesPath !== undefined) candidates.push(join(resourcesPath, 'models', `${EMBEDDED_MODEL_ID}.gguf`));
+  if (resourcesPath !== undefined)
+    candidates.push(join(resourcesPath, 'models', `${EMBEDDED_MODEL_ID}.gguf`));
   return candidates.find((c) => existsSync(c));
 }
 
@@ -80,7 +81,9 @@ export class ModelCatalog {
       throw new RuntimeError(
         'unknown_model',
         `no llama model '${modelId}': ${
-          this.modelsDir === undefined ? 'no models folder is configured' : `not in ${resolve(this.modelsDir)}`
+          this.modelsDir === undefined
+            ? 'no models folder is configured'
+            : `not in ${resolve(this.modelsDir)}`
         }${known.length > 0 ? `; known: ${known.join(', ')}` : ''}`,
         { model_id: modelId, known },
       );
@@ -177,6 +180,12 @@ export class LlamaLoadedModel implements LoadedModel {
     this.onUnload();
     return this.client.shutdown();
   }
+}
+
+/** The llama model behind a lease, for tests and benches that need its worker; throws for others. */
+export function asLlama(model: LoadedModel): LlamaLoadedModel {
+  if (!(model instanceof LlamaLoadedModel)) throw new Error(`not a llama model: ${model.info.ref.backend}`);
+  return model;
 }
 
 /**

@@ -10,12 +10,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRef } from '../../../../shared/common';
 import { ManualClock, systemClock, type Clock } from '../../core/clock';
 import { RuntimeError } from '../../core/errors';
-import { writeBrokenModel, writeTinyModel, type BrokenModelKind } from '../../testing/tiny-models';
+import {
+  writeBrokenModel,
+  writeTinyModel,
+  type BrokenModelKind,
+  type NativeAbortModelKind,
+} from '../../testing/tiny-models';
 import type { GenerationRequest } from '../backend';
 import { ModelPool, type PoolEvent, type RestartPolicy } from '../model-pool';
 import { inspectGguf } from './gguf-inspect';
-import { LlamaBackend, ModelCatalog, type LlamaLoadedModel } from './llama-backend';
-import type { GenerateResult } from './worker-client';
+import { asLlama, LlamaBackend, ModelCatalog, type LlamaLoadedModel } from './llama-backend';
+import { DEFAULT_WATCHDOG, WorkerClient, type GenerateResult } from './worker-client';
 import { nodeWorkerLauncher, type WorkerLauncher } from './worker-launcher';
 import { WORKER_TEST_HOOKS_ENV } from './worker-protocol';
 
@@ -104,7 +109,11 @@ async function collect(model: LlamaLoadedModel): Promise<string[]> {
   return out;
 }
 
-function waitFor<T>(events: PoolEvent[], pick: (e: PoolEvent) => T | undefined, timeoutMs = 15_000): Promise<T> {
+function waitFor<T>(
+  events: PoolEvent[],
+  pick: (e: PoolEvent) => T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const poll = (): void => {
@@ -143,7 +152,7 @@ describe('llama.cpp workers in the warm pool', () => {
   it('loads a model in a worker process and streams its tokens', async () => {
     const h = makePool();
     const lease = await h.pool.acquire(ref(0));
-    const model = lease.model as LlamaLoadedModel;
+    const model = asLlama(lease.model);
     expect(model.pid).toBeGreaterThan(0);
     expect(model.pid).not.toBe(process.pid);
     const chunks = await collect(model);
@@ -186,7 +195,7 @@ describe('llama.cpp workers in the warm pool', () => {
     expect(result.stop).toBe('aborted');
     expect(result.tokens).toBeLessThan(5 + 16);
     // The worker is still good for the next turn.
-    expect((await collect(lease.model as LlamaLoadedModel)).length).toBeGreaterThan(0);
+    expect((await collect(asLlama(lease.model))).length).toBeGreaterThan(0);
     lease.release();
   });
 
@@ -225,15 +234,15 @@ describe('llama.cpp workers in the warm pool', () => {
     const clock = new ManualClock(1_000);
     const h = makePool({ clock, idleTtlMs: 60_000 });
     const lease = await h.pool.acquire(ref(0));
-    const pid = (lease.model as LlamaLoadedModel).pid;
-    clock.advance(120_000); // in use: no TTL runs
+    const pid = asLlama(lease.model).pid;
+    await clock.advance(120_000); // in use: no TTL runs
     await Promise.resolve();
     expect(h.pool.status().models[0]?.state).toBe('ready');
     lease.release();
-    clock.advance(59_999);
+    await clock.advance(59_999);
     await Promise.resolve();
     expect(h.pool.status().models[0]?.state).toBe('ready');
-    clock.advance(1);
+    await clock.advance(1);
     await waitFor(h.events, (e) => (e.type === 'model_unloaded' ? e : undefined), 5_000).then((e) => {
       expect(e.reason).toBe('idle_ttl');
     });
@@ -244,12 +253,13 @@ describe('llama.cpp workers in the warm pool', () => {
   it('a killed worker fails its stream, restarts with backoff, and trips the breaker after N crashes', async () => {
     const h = makePool({ restart: { maxCrashes: 2, baseMs: 10 } });
     const lease = await h.pool.acquire(ref(0));
-    const first = lease.model as LlamaLoadedModel;
+    const first = asLlama(lease.model);
     const abort = new AbortController();
     const stream = (async () => {
       let n = 0;
       const long: GenerationRequest = { ...REQUEST, sampling: { ...REQUEST.sampling, maxTokens: 400 } };
-      for await (const _ of first.stream(long, abort.signal)) if (++n === 3) process.kill(first.pid ?? 0, 'SIGKILL');
+      for await (const _ of first.stream(long, abort.signal))
+        if (++n === 3) process.kill(first.pid ?? 0, 'SIGKILL');
     })();
     const err = await stream.catch((e: unknown) => e);
     lease.release();
@@ -261,13 +271,15 @@ describe('llama.cpp workers in the warm pool', () => {
     // The restart loads a fresh worker.
     await waitFor(h.events, (e) => (e.type === 'model_ready' && e.trigger === 'restart' ? e : undefined));
     const again = await h.pool.acquire(ref(0));
-    const second = again.model as LlamaLoadedModel;
+    const second = asLlama(again.model);
     expect(second.pid).not.toBe(first.pid);
     expect((await collect(second)).length).toBeGreaterThan(0);
     again.release();
     // A second crash within the window opens the circuit: no restart, and turns are refused clearly.
     process.kill(second.pid ?? 0, 'SIGKILL');
-    const open = await waitFor(h.events, (e) => (e.type === 'model_failed' && e.code === 'circuit_open' ? e : undefined));
+    const open = await waitFor(h.events, (e) =>
+      e.type === 'model_failed' && e.code === 'circuit_open' ? e : undefined,
+    );
     expect(open.restart_in_ms).toBeNull();
     const refused = await h.pool.acquire(ref(0)).catch((e: unknown) => e);
     expect((refused as RuntimeError).details?.reason).toBe('circuit_open');
@@ -281,7 +293,7 @@ describe('llama.cpp workers in the warm pool', () => {
   it('the watchdog kills a worker that stops answering', async () => {
     const h = makePool({ hangMs: 300, restart: { maxCrashes: 1 } });
     const lease = await h.pool.acquire(ref(0));
-    const model = lease.model as LlamaLoadedModel;
+    const model = asLlama(lease.model);
     const abort = new AbortController();
     const long: GenerationRequest = { ...REQUEST, sampling: { ...REQUEST.sampling, maxTokens: 400 } };
     const err = await (async () => {
@@ -295,7 +307,13 @@ describe('llama.cpp workers in the warm pool', () => {
     expect(open.code).toBe('circuit_open');
   });
 
-  const broken: BrokenModelKind[] = ['not-gguf', 'truncated', 'missing-key', 'absurd-size', 'absurd-tensor-count'];
+  const broken: BrokenModelKind[] = [
+    'not-gguf',
+    'truncated',
+    'missing-key',
+    'absurd-size',
+    'absurd-tensor-count',
+  ];
   it.each(broken)('refuses a %s file with a specific error before any worker starts', async (kind) => {
     const brokenDir = mkdtempSync(join(tmpdir(), 'parley-broken-'));
     try {
@@ -322,4 +340,34 @@ describe('llama.cpp workers in the warm pool', () => {
       rmSync(brokenDir, { recursive: true, force: true });
     }
   });
+
+  const native: NativeAbortModelKind[] = ['zero-block-count', 'duplicate-token'];
+  it.each(native)(
+    'a %s file, which aborts llama.cpp natively, is refused by validation; loaded anyway it kills only its worker',
+    async (kind) => {
+      const brokenDir = mkdtempSync(join(tmpdir(), 'parley-native-'));
+      try {
+        const path = await writeBrokenModel(brokenDir, kind);
+        const err = await inspectGguf(path, 512).catch((e: unknown) => e);
+        expect((err as RuntimeError).code).toBe('invalid_model');
+        expect((err as Error).message).toMatch(
+          kind === 'zero-block-count' ? /block_count is 0/ : /appears twice/,
+        );
+        // Past validation (as if it had a bug): llama.cpp aborts the worker process, not this one.
+        const client = new WorkerClient(
+          nodeWorkerLauncher()('native-abort'),
+          systemClock,
+          DEFAULT_WATCHDOG,
+          kind,
+        );
+        const loaded = await client.load(path, 256, 1, () => undefined).catch((e: unknown) => e);
+        expect(loaded).toBeInstanceOf(RuntimeError);
+        expect((loaded as RuntimeError).details?.reason).toBe('worker_crashed');
+        expect((await client.died).message).toMatch(/SIGABRT|code 134/);
+        expect(client.alive).toBe(false);
+      } finally {
+        rmSync(brokenDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -19,12 +19,7 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { CHAT_TOKENS, CONTROL_TOKENS, type PromptPiece } from '../chat-format';
-import {
-  WORKER_TEST_HOOKS_ENV,
-  type FromWorker,
-  type GenerateStop,
-  type ToWorker,
-} from './worker-protocol';
+import { WORKER_TEST_HOOKS_ENV, type FromWorker, type GenerateStop, type ToWorker } from './worker-protocol';
 
 interface Channel {
   send(message: FromWorker): void;
@@ -33,8 +28,9 @@ interface Channel {
 
 /** The parent channel: Electron's `process.parentPort` in a utilityProcess, else Node's IPC. */
 function parentChannel(): Channel {
-  const port = (process as unknown as { parentPort?: NodeJS.EventEmitter & { postMessage(m: unknown): void } })
-    .parentPort;
+  const port = (
+    process as unknown as { parentPort?: NodeJS.EventEmitter & { postMessage(m: unknown): void } }
+  ).parentPort;
   if (port !== undefined)
     return {
       send: (m) => {

@@ -155,7 +155,11 @@ export class WorkerClient {
     const err = new RuntimeError(
       'model_unavailable',
       `the model worker ${this.label} (pid ${this.pid ?? '?'}) died: ${this.describeExit(exit)}`,
-      { reason: this.killedBy === null ? 'worker_crashed' : 'watchdog_timeout', signal: exit.signal, code: exit.code },
+      {
+        reason: this.killedBy === null ? 'worker_crashed' : 'watchdog_timeout',
+        signal: exit.signal,
+        code: exit.code,
+      },
     );
     this.readyReject(err);
     for (const p of [...this.pending.values()]) p.onDeath(err);
@@ -233,7 +237,9 @@ export class WorkerClient {
             resolve(m.facts);
           } else if (m.type === 'error') {
             this.pending.delete(id);
-            reject(new RuntimeError('invalid_model', `llama.cpp could not load ${path}: ${m.message}`, { path }));
+            reject(
+              new RuntimeError('invalid_model', `llama.cpp could not load ${path}: ${m.message}`, { path }),
+            );
           }
         },
         reject,

@@ -24,11 +24,17 @@ export interface WorkerHandle {
 
 export type WorkerLauncher = (label: string) => WorkerHandle;
 
+/** Environment variable naming a prebuilt worker bundle to run instead of the default entry. */
+export const WORKER_BUNDLE_ENV = 'PARLEY_LLAMA_WORKER';
+
 /**
  * Where the worker's entry point is. Built (electron-vite bundles it as `llama-worker.js` next to the
  * host's own bundle) or from source (the `.ts` file, run through tsx: tests and `tsx` scripts).
  */
 export function workerEntry(): { file: string; execArgv: string[] } {
+  // A prebuilt bundle named by the environment (the test suite builds one once: no tsx per worker).
+  const prebuilt = process.env[WORKER_BUNDLE_ENV];
+  if (prebuilt !== undefined && prebuilt !== '') return { file: prebuilt, execArgv: [] };
   const here = import.meta.url;
   if (here.endsWith('.ts'))
     return { file: fileURLToPath(new URL('./llama-worker.ts', here)), execArgv: ['--import', 'tsx'] };
@@ -36,7 +42,9 @@ export function workerEntry(): { file: string; execArgv: string[] } {
   const candidates = ['./llama-worker.js', '../llama-worker.js'].map((p) => fileURLToPath(new URL(p, here)));
   const built = candidates.find((c) => existsSync(c));
   if (built === undefined)
-    throw new Error(`the llama worker bundle is missing (looked for ${candidates.join(', ')}); run the build`);
+    throw new Error(
+      `the llama worker bundle is missing (looked for ${candidates.join(', ')}); run the build`,
+    );
   return { file: built, execArgv: [] };
 }
 
