@@ -17,6 +17,8 @@ done
 
 # Electron's npm package downloads its binary lazily; nothing here may try to fetch it.
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+# node-llama-cpp ships prebuilt llama.cpp binaries as npm packages; it must never download or build one.
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian chromium for e2e tests"
@@ -34,6 +36,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   # better-sqlite3 must load in this Node; a failed native build is reported here, not at first use.
   node -e "require('better-sqlite3')(':memory:').close()" || {
     echo "setup: better-sqlite3 did not build; it needs python3, make and g++" >&2
+    exit 1
+  }
+  # The prebuilt llama.cpp binding must load here (CPU build, never a source build).
+  node scripts/check-llama.mjs || {
+    echo "setup: node-llama-cpp's prebuilt binary does not load on this machine (linux-x64 CPU build expected)" >&2
     exit 1
   }
   echo "$lock_hash" >"$stamp"
