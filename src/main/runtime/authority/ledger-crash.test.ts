@@ -187,7 +187,7 @@ beforeAll(async () => {
     target: 'node20',
     // ESM builds first: some dependencies' CommonJS builds do not bundle into ESM (dynamic requires).
     mainFields: ['module', 'main'],
-    external: ['better-sqlite3'],
+    external: ['better-sqlite3', 'node-llama-cpp'],
     logLevel: 'warning',
   });
 }, 60_000);

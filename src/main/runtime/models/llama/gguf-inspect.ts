@@ -1,13 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import {
-  getLlama,
-  GgufFileType,
-  GgufInsights,
-  LlamaLogLevel,
-  readGgufFileInfo,
-  type GgufFileInfo,
-  type Llama,
-} from 'node-llama-cpp';
+import type { GgufFileInfo, Llama } from 'node-llama-cpp';
 import { RuntimeError } from '../../core/errors';
 import type { ModelDescription } from '../backend';
 
@@ -53,20 +45,30 @@ async function checkHeader(path: string, fileBytes: number): Promise<void> {
   }
 }
 
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+let library: Promise<NodeLlamaCpp> | undefined;
 let llamaForEstimates: Promise<Llama> | undefined;
+
+/** node-llama-cpp, loaded on first use: a runtime that never touches a GGUF file never loads it. */
+function lib(): Promise<NodeLlamaCpp> {
+  library ??= import('node-llama-cpp');
+  return library;
+}
 
 /**
  * node-llama-cpp's resource estimates need its binding for the ggml type sizes. The binding is loaded
  * once in this process for that; models themselves are only ever loaded in workers.
  */
 function estimator(): Promise<Llama> {
-  llamaForEstimates ??= getLlama({
-    build: 'never',
-    gpu: false,
-    skipDownload: true,
-    logLevel: LlamaLogLevel.error,
-    progressLogs: false,
-  });
+  llamaForEstimates ??= lib().then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({
+      build: 'never',
+      gpu: false,
+      skipDownload: true,
+      logLevel: LlamaLogLevel.error,
+      progressLogs: false,
+    }),
+  );
   return llamaForEstimates;
 }
 
@@ -83,7 +85,7 @@ function num(value: unknown): number | undefined {
   return undefined;
 }
 
-function quantization(fileType: number | undefined): string {
+function quantization(GgufFileType: NodeLlamaCpp['GgufFileType'], fileType: number | undefined): string {
   if (fileType === undefined) return 'unknown';
   const name = (GgufFileType as unknown as Record<number, string | undefined>)[fileType];
   return name === undefined ? `type ${fileType}` : name.replace(/^MOSTLY_/, '');
@@ -160,7 +162,7 @@ export async function inspectGguf(path: string, contextSize: number): Promise<Mo
   await checkHeader(path, fileBytes);
   let info: GgufFileInfo;
   try {
-    info = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false });
+    info = await (await lib()).readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false });
   } catch (err) {
     throw invalid(path, `its header cannot be read (${(err as Error).message})`);
   }
@@ -170,6 +172,7 @@ export async function inspectGguf(path: string, contextSize: number): Promise<Mo
   if (tensorCount < 1 || tensorCount > GGUF_LIMITS.tensorCount)
     throw invalid(path, `it declares ${tensorCount} tensors`);
   checkMetadata(path, info);
+  const { GgufInsights, GgufFileType } = await lib();
   const insights = await GgufInsights.from(info, await estimator());
   const dataStart = info.infoEndOffset ?? 0;
   if (dataStart + insights.modelSize > fileBytes)
@@ -192,7 +195,7 @@ export async function inspectGguf(path: string, contextSize: number): Promise<Mo
         : (path.split(/[\\/]/).pop() ?? path),
     architecture: general.architecture,
     parameters: insights.totalParameters,
-    quantization: quantization(num(general.file_type)),
+    quantization: quantization(GgufFileType, num(general.file_type)),
     contextLength: trainContext,
     fileBytes,
     estimatedBytes: model.cpuRam + ctx.cpuRam,
