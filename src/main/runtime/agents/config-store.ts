@@ -1,3 +1,4 @@
+import { definedEntries } from '../core/patch';
 import { AGENT_CONFIG_KEYS, AgentStreamConfig, type AgentStreamConfigPatch } from '../../../shared/agents';
 import { canonicalJson } from '../core/hash';
 
@@ -51,7 +52,7 @@ export class AgentConfigStore {
    */
   set(patch: AgentStreamConfigPatch, changedBy: string): ConfigChange | null {
     // A key present but undefined changes nothing (rather than resetting the flag to its default).
-    const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const given = definedEntries(patch);
     const next = AgentStreamConfig.parse({ ...this.current, ...given });
     const changes = AGENT_CONFIG_KEYS.filter(
       (k) => canonicalJson(next[k]) !== canonicalJson(this.current[k]),

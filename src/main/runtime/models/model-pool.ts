@@ -10,6 +10,7 @@ import type {
 } from '../../../shared/models';
 import type { Clock } from '../core/clock';
 import { RuntimeError } from '../core/errors';
+import { definedEntries } from '../core/patch';
 import { silentLogger, type Logger } from '../core/logger';
 import type { LoadedModel, ModelBackend, ModelDescription } from './backend';
 
@@ -159,7 +160,7 @@ export class ModelPool {
 
   /** Changes limits; applies at once (a lower cap or budget evicts idle models now). */
   configure(patch: ModelPoolConfigPatch): ModelPoolConfig {
-    this.cfg = { ...this.cfg, ...withoutUndefined(patch) };
+    this.cfg = { ...this.cfg, ...definedEntries(patch) };
     this.enforceLimits(null, null);
     for (const e of this.entries.values()) if (e.state === 'ready' && e.busy === 0) this.scheduleTtl(e);
     return this.cfg;
@@ -563,12 +564,6 @@ export class ModelPool {
     }
     await Promise.allSettled([...this.backends.values()].map((b) => b.dispose()));
   }
-}
-
-function withoutUndefined<T extends object>(o: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<{
-    [K in keyof T]: Exclude<T[K], undefined>;
-  }>;
 }
 
 function mib(bytes: number): string {

@@ -2,6 +2,7 @@ import type { ModelRef } from '../../../shared/common';
 import type { NpcModelSetting, NpcSampling, NpcSamplingPatch } from '../../../shared/models';
 import type { ScenarioCatalog } from '../authority/scenario-catalog';
 import { RuntimeError } from '../core/errors';
+import { definedEntries } from '../core/patch';
 
 interface Override {
   readonly model?: ModelRef;
@@ -48,7 +49,7 @@ export class NpcSettings {
       scenario_id: scenarioId,
       npc_id: npcId,
       model,
-      sampling: { ...base.sampling, ...definedOnly(o?.sampling) },
+      sampling: { ...base.sampling, ...definedEntries(o?.sampling) },
       source: o?.sampling !== undefined && source === 'scenario' ? 'designer' : source,
     };
   }
@@ -86,8 +87,4 @@ export class NpcSettings {
     else this.overrides.set(key, next);
     return this.resolve(scenarioId, npcId);
   }
-}
-
-function definedOnly(patch: NpcSamplingPatch | undefined): Partial<NpcSampling> {
-  return Object.fromEntries(Object.entries(patch ?? {}).filter(([, v]) => v !== undefined));
 }
