@@ -56,8 +56,19 @@ import {
   AgentCancelCommand,
   AgentsConfigResult,
   AgentsStatusResult,
+  ModelsStatusCommand,
+  ModelsListCommand,
+  ModelsConfigSetCommand,
+  ModelsLoadCommand,
+  ModelsUnloadCommand,
+  ModelsHintCommand,
+  NpcSettingsGetCommand,
+  NpcSettingsSetCommand,
+  ModelsListResult,
+  ModelsHintResult,
   RESULT_SCHEMAS,
 } from '../src/shared/commands';
+import { DiscoveredModel, ModelPoolConfig, ModelPoolStatus, NpcModelSetting } from '../src/shared/models';
 import {
   AgentAdmission,
   AgentEnvelope,
@@ -268,6 +279,50 @@ function definitions(): [z.ZodType, DefMeta][] {
     ],
     [AgentsStatusResult, { id: 'AgentsStatusResult', description: 'Result of `agents.status`.' }],
     [RESULT_SCHEMAS['agent.cancel'], { id: 'AgentCancelResult', description: 'Result of `agent.cancel`.' }],
+    [
+      ModelsStatusCommand,
+      { id: 'ModelsStatusCommand', description: 'Reads the warm pool: limits and every model.' },
+    ],
+    [ModelsListCommand, { id: 'ModelsListCommand', description: 'Discovers the models the backends offer.' }],
+    [
+      ModelsConfigSetCommand,
+      { id: 'ModelsConfigSetCommand', description: 'Changes the pool limits (at once).' },
+    ],
+    [
+      ModelsLoadCommand,
+      { id: 'ModelsLoadCommand', description: 'Loads a model ahead of need (manual prewarm).' },
+    ],
+    [ModelsUnloadCommand, { id: 'ModelsUnloadCommand', description: 'Unloads an idle model now.' }],
+    [
+      ModelsHintCommand,
+      { id: 'ModelsHintCommand', description: 'A client hint that may prewarm an NPC model.' },
+    ],
+    [
+      NpcSettingsGetCommand,
+      { id: 'NpcSettingsGetCommand', description: "Reads each NPC's model and sampling." },
+    ],
+    [
+      NpcSettingsSetCommand,
+      {
+        id: 'NpcSettingsSetCommand',
+        description: "Changes an NPC's model or sampling (from its next turn).",
+      },
+    ],
+    [ModelPoolStatus, { id: 'ModelPoolStatus', description: 'Result of `models.status`.' }],
+    [
+      ModelPoolConfig,
+      { id: 'ModelPoolConfig', description: 'Warm pool limits; result of `models.config.set`.' },
+    ],
+    [ModelsListResult, { id: 'ModelsListResult', description: 'Result of `models.list`.' }],
+    [
+      DiscoveredModel,
+      { id: 'DiscoveredModel', description: 'A model found by discovery, or why it is unusable.' },
+    ],
+    [ModelsHintResult, { id: 'ModelsHintResult', description: 'Result of `models.hint`.' }],
+    [
+      NpcModelSetting,
+      { id: 'NpcModelSetting', description: "An NPC's model and sampling, and where they come from." },
+    ],
     [
       PressureStatus,
       {

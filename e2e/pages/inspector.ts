@@ -1,9 +1,10 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 import { AgentsPanel } from './agents';
+import { ModelsPanel } from './models';
 import { ProvenancePanel } from './provenance';
 import { WorldPanel } from './world';
 
-export type SideTab = 'events' | 'world' | 'provenance' | 'agents';
+export type SideTab = 'events' | 'world' | 'provenance' | 'agents' | 'models';
 
 export interface DialogueRecord {
   /** Each distinct text an NPC reply showed, in order. */
@@ -46,6 +47,7 @@ export class InspectorPage {
   readonly world: WorldPanel;
   readonly provenance: ProvenancePanel;
   readonly agents: AgentsPanel;
+  readonly models: ModelsPanel;
 
   constructor(readonly page: Page) {
     this.connection = page.getByTestId('connection-status');
@@ -59,6 +61,7 @@ export class InspectorPage {
     this.world = new WorldPanel(page);
     this.provenance = new ProvenancePanel(page);
     this.agents = new AgentsPanel(page);
+    this.models = new ModelsPanel(page);
   }
 
   async open(url: string): Promise<void> {
@@ -110,7 +113,13 @@ export class InspectorPage {
 
   async showTab(tab: SideTab): Promise<void> {
     const button = this.page.getByRole('tab', {
-      name: { events: 'Events', world: 'World', provenance: 'Provenance', agents: 'Agents' }[tab],
+      name: {
+        events: 'Events',
+        world: 'World',
+        provenance: 'Provenance',
+        agents: 'Agents',
+        models: 'Models',
+      }[tab],
     });
     await button.click();
     await expect(button).toHaveAttribute('aria-selected', 'true');

@@ -31,8 +31,7 @@ async function start(): Promise<void> {
   const dataDir = (parsed === 'help' ? undefined : parsed.dataDir) ?? app.getPath('userData');
   try {
     const scenarioDir = parsed === 'help' ? undefined : parsed.scenarioDir;
-    const models =
-      parsed === 'help' ? undefined : modelsConfig(parsed, dataDir, process.env);
+    const models = parsed === 'help' ? undefined : modelsConfig(parsed, dataDir, process.env);
     if (models?.warning != null) consoleLogger.warn(models.warning);
     runtime = createRuntime({
       dataDir,

@@ -232,8 +232,6 @@ export const ModelsHintCommand = z.object({
   hint: PrewarmHint,
   scenario_id: z.string().min(1).max(200),
   npc_id: z.string().min(1).max(200),
-  /** The session the player types in, if any: the prewarm's events go to it. */
-  session_id: SessionId.optional(),
 });
 
 export const NpcSettingsGetCommand = z.object({

@@ -25,6 +25,14 @@ export const IPC_CHANNELS = {
   'agents.pressure.set': 'parley:agents.pressure.set',
   'agents.status': 'parley:agents.status',
   'agent.cancel': 'parley:agent.cancel',
+  'models.status': 'parley:models.status',
+  'models.list': 'parley:models.list',
+  'models.config.set': 'parley:models.config.set',
+  'models.load': 'parley:models.load',
+  'models.unload': 'parley:models.unload',
+  'models.hint': 'parley:models.hint',
+  'npc.settings.get': 'parley:npc.settings.get',
+  'npc.settings.set': 'parley:npc.settings.set',
 } as const satisfies Partial<Record<CommandType, `${typeof IPC_PREFIX}${string}`>>;
 export type IpcCommandType = keyof typeof IPC_CHANNELS;
 
@@ -66,6 +74,14 @@ export interface ParleyPreloadApi {
   setPressure: Invoke<'agents.pressure.set'>;
   getAgentStatus: Invoke<'agents.status'>;
   cancelAgentStream: Invoke<'agent.cancel'>;
+  getModelStatus: Invoke<'models.status'>;
+  listModels: Invoke<'models.list'>;
+  setModelPoolConfig: Invoke<'models.config.set'>;
+  loadModel: Invoke<'models.load'>;
+  unloadModel: Invoke<'models.unload'>;
+  hintModel: Invoke<'models.hint'>;
+  getNpcSettings: Invoke<'npc.settings.get'>;
+  setNpcSettings: Invoke<'npc.settings.set'>;
   /** Events of every session this window subscribed to. Returns a function that removes the listener. */
   onEvent: (callback: (event: IpcEvent) => void) => () => void;
   onSubscriptionEnded: (callback: (frame: IpcSubscriptionEnded) => void) => () => void;

@@ -22,7 +22,7 @@ export type LoadTrigger = z.infer<typeof LoadTrigger>;
 export const PrewarmHint = z.enum(['npc_selected', 'typing']);
 export type PrewarmHint = z.infer<typeof PrewarmHint>;
 
-export const UnloadReason = z.enum(['idle_ttl', 'evicted_lru', 'memory_budget', 'manual', 'crashed', 'shutdown']);
+export const UnloadReason = z.enum(['idle_ttl', 'evicted_lru', 'memory_budget', 'manual', 'crashed']);
 export type UnloadReason = z.infer<typeof UnloadReason>;
 
 export const PooledModelState = z.enum(['unloaded', 'loading', 'ready', 'failed', 'restarting']);
@@ -42,7 +42,8 @@ export const ModelPoolConfig = z.object({
   prewarm: z.boolean(),
 });
 export type ModelPoolConfig = z.infer<typeof ModelPoolConfig>;
-export const ModelPoolConfigPatch = ModelPoolConfig.partial();
+/** A partial change of the limits; unknown keys are refused. */
+export const ModelPoolConfigPatch = z.strictObject(ModelPoolConfig.shape).partial();
 export type ModelPoolConfigPatch = z.infer<typeof ModelPoolConfigPatch>;
 
 export const PooledModelStatus = z.object({
@@ -77,7 +78,7 @@ export const ModelPoolStatus = z.object({
 });
 export type ModelPoolStatus = z.infer<typeof ModelPoolStatus>;
 
-/** A model found by discovery (a GGUF in the models folder, the embedded model, a server's list). */
+/** A model found by discovery (a GGUF in the models folder or the embedded model). */
 export const DiscoveredModel = z.object({
   model: ModelRef,
   path: z.string().nullable(),

@@ -77,8 +77,8 @@ export function isTerminalTurnEvent(type: EventType): type is TerminalTurnEventT
 }
 
 // ---------------------------------------------------------------------------------------------
-// Payloads of the events the runtime emits today. Types listed in EVENT_CLASS without a schema
-// here are reserved for later planes (agents, model switching) and are not yet sent.
+// Payloads of the events the runtime emits. A type listed in EVENT_CLASS without a schema here
+// would be reserved (defined and classed, not yet sent); today every type has one.
 
 export const RejectReason = z.enum(['turn_in_progress', 'session_closed', 'empty_text', 'text_too_long']);
 export type RejectReason = z.infer<typeof RejectReason>;

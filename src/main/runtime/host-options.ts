@@ -136,7 +136,11 @@ export function modelsConfig(
 ): { config: NonNullable<RuntimeConfig['models']>; warning: string | null } {
   let defaultModel = options.model;
   let warning: string | null = null;
-  if (defaultModel?.backend === 'llama' && defaultModel.model_id === EMBEDDED_MODEL_ID && embeddedModelPath() === undefined) {
+  if (
+    defaultModel?.backend === 'llama' &&
+    defaultModel.model_id === EMBEDDED_MODEL_ID &&
+    embeddedModelPath() === undefined
+  ) {
     warning = `the embedded model resources/models/${EMBEDDED_MODEL_ID}.gguf is missing; NPCs use their scenarios' models`;
     defaultModel = null;
   }

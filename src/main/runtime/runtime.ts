@@ -106,7 +106,7 @@ export interface ParleyRuntime {
   /** Model discovery: every model each backend offers, with its description or why it is unusable. */
   discoverModels(): Promise<ResultOf<'models.list'>>;
   /** A client hint (NPC selected, player typing): prewarms that NPC's model when prewarm is on. */
-  hint(hint: PrewarmHint, scenarioId: string, npcId: string, sessionId?: string): ResultOf<'models.hint'>;
+  hint(hint: PrewarmHint, scenarioId: string, npcId: string): ResultOf<'models.hint'>;
   /** Ends every turn and session, unloads models, closes the ledger. */
   dispose(): Promise<void>;
 }
@@ -298,18 +298,12 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
       }
       return { models_dir: catalog.modelsDir ?? null, models: found };
     },
-    hint(hint, scenarioId, npcId, sessionId) {
+    hint(hint, scenarioId, npcId) {
       const { model } = npcSettings.resolve(scenarioId, npcId);
-      const before = models.status().models.find(
-        (m) => m.model.backend === model.backend && m.model.model_id === model.model_id,
-      )?.state;
-      const prewarming = models.config.prewarm && before !== 'ready' && before !== 'loading';
-      if (prewarming)
-        models.prewarm(
-          model,
-          hint,
-          sessionId === undefined || manager.find(sessionId) === undefined ? null : { sessionId, turnId: null },
-        );
+      const state = models.stateOf(model);
+      const prewarming = models.config.prewarm && state !== 'ready' && state !== 'loading';
+      // Session-level in every live session: a hint has no turn.
+      if (prewarming) models.prewarm(model, hint);
       return { model, prewarming };
     },
     exportSession(sessionId, includeTelemetry) {

@@ -92,6 +92,47 @@ describe('registerIpcHandlers', () => {
     });
   });
 
+  it('drives the model pool and NPC settings over IPC', async () => {
+    const { invoke } = setup();
+    const mira = { backend: 'scripted', model_id: 'wayside-mira' };
+    expect(await invoke('models.load', { model: mira })).toMatchObject({ ok: true, result: { model: mira } });
+    await expect
+      .poll(async () => {
+        const status = await invoke('models.status', {});
+        return status.ok ? (status.result.models as { state: string }[])[0]?.state : status.error.code;
+      })
+      .toBe('ready');
+    expect(await invoke('models.config.set', { changes: { max_loaded: 3 } })).toMatchObject({
+      ok: true,
+      result: { max_loaded: 3 },
+    });
+    expect(await invoke('models.unload', { model: mira })).toMatchObject({
+      ok: true,
+      result: { unloaded: true },
+    });
+    expect(await invoke('models.unload', { model: mira })).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_model' },
+    });
+    // What discovery finds depends on the machine (an embedded model may be present).
+    expect(await invoke('models.list', {})).toMatchObject({
+      ok: true,
+      result: { models: expect.any(Array) as unknown[] },
+    });
+    const set = await invoke('npc.settings.set', {
+      scenario_id: 'wayside-inn',
+      npc_id: 'mira',
+      sampling: { temperature: 0.2 },
+    });
+    expect(set).toMatchObject({ ok: true, result: { source: 'designer', sampling: { temperature: 0.2 } } });
+    const got = await invoke('npc.settings.get', { scenario_id: 'wayside-inn' });
+    expect(got).toMatchObject({ ok: true, result: { settings: [{ npc_id: 'mira' }, { npc_id: 'wren' }] } });
+    expect(await invoke('models.config.set', { changes: { max_loaded: 0 } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_command' },
+    });
+  });
+
   it('refuses untrusted frames and invalid arguments with plain { code, message } errors', async () => {
     const { invoke } = setup();
     expect(await invoke('session.create', {}, 'https://evil.example/')).toMatchObject({

@@ -243,6 +243,15 @@ export const nextMoveAgent: AgentDefinition = {
           likelihood: words(q.title).some((w) => said.has(w)) ? 0.5 : 0.25,
         });
     }
+    // Other NPCs the player names are likely next conversations: their models are worth prewarming.
+    const named = Object.entries(scenario.npcs)
+      .filter(([id, other]) => {
+        if (id === npcId) return false;
+        const name = scenario.world.characters[other.character]?.name ?? id;
+        return [id.toLowerCase(), ...words(name)].some((w) => said.has(w));
+      })
+      .map(([id]) => id);
+    for (const id of named) moves.push({ move: `talk to ${id}`, likelihood: 0.5 });
     moves.sort((a, b) => b.likelihood - a.likelihood || (a.move < b.move ? -1 : 1));
     const top = moves.slice(0, 3);
     await ctx.say(`: ${top.map((m) => m.move).join(', ') || 'nothing obvious'}`);
@@ -255,7 +264,8 @@ export const nextMoveAgent: AgentDefinition = {
         top.length > 0
           ? `next: ${top.map((m) => `${m.move} (${m.likelihood})`).join(', ')}`
           : 'no likely move',
-      data: { predictions: top, prewarm: [{ npc_id: npcId, model: npc.model }] },
+      // NPC ids whose models the runtime prewarms (it resolves each NPC's current model itself).
+      data: { predictions: top, prewarm: [npcId, ...named].map((id) => ({ npc_id: id })) },
     };
   },
 };

@@ -332,7 +332,9 @@ export class InteractionSession {
     if (!this.isCommitting(turn)) return; // cancelled while the agent streams ran
     if (arbitrated !== null) {
       this.blackboard = arbitrated.blackboard.map((e) => e.envelope);
-      this.prewarmPredicted(arbitrated.blackboard.filter((e) => e.effect === 'commit').map((e) => e.envelope));
+      this.prewarmPredicted(
+        arbitrated.blackboard.filter((e) => e.effect === 'commit').map((e) => e.envelope),
+      );
     }
     const envelopes = arbitrated?.commit ?? [];
     const before = this.world;

@@ -240,6 +240,11 @@ export class ModelPool {
     e.timers = new AbortController();
   }
 
+  /** The model's pool state now (unloaded when the pool has never seen it). No side effects. */
+  stateOf(ref: ModelRef): PooledModelState {
+    return this.entries.get(keyOf(ref))?.state ?? 'unloaded';
+  }
+
   /**
    * A turn picks its model: returns the model's state now and credits any prewarm that hid load time
    * from this turn. Synchronous, so the turn can announce its selection before it waits.
@@ -376,6 +381,10 @@ export class ModelPool {
         e.lastError = message;
       }
       const code = err instanceof RuntimeError ? err.code : 'load_failed';
+      // A worker that dies while loading counts as a crash: a file llama.cpp cannot load without
+      // crashing trips the breaker instead of costing a new worker on every turn.
+      const reason = err instanceof RuntimeError ? err.details?.reason : undefined;
+      if (reason === 'worker_crashed' || reason === 'watchdog_timeout') this.countCrash(e);
       this.emit({ type: 'model_failed', model: e.ref, code, message, restart_in_ms: null, cause });
       throw err instanceof RuntimeError ? err : new RuntimeError('model_unavailable', message);
     }
@@ -456,17 +465,15 @@ export class ModelPool {
   }
 
   private onCrash(e: Entry, err: Error): void {
-    const now = this.clock.now();
     this.resetTimers(e);
     e.model = null;
     e.state = 'failed';
     e.lastError = err.message;
-    e.crashes = [...e.crashes.filter((t) => now - t < this.restart.windowMs), now];
+    this.countCrash(e);
     const detail = err instanceof RuntimeError ? err.details?.reason : undefined;
     const reason = typeof detail === 'string' ? detail : 'worker_crashed';
     this.emit({ type: 'model_unloaded', model: e.ref, reason: 'crashed', cause: null });
-    if (e.crashes.length >= this.restart.maxCrashes) {
-      e.circuitOpenUntil = (e.crashes[0] ?? now) + this.restart.windowMs;
+    if (e.circuitOpenUntil !== null) {
       this.logger.warn('model circuit open', { model: e.ref.model_id, crashes: e.crashes.length });
       this.emit({
         type: 'model_failed',
@@ -497,6 +504,14 @@ export class ModelPool {
       },
       () => undefined,
     );
+  }
+
+  /** Records a crash in the breaker's window; opens the circuit at `maxCrashes`. */
+  private countCrash(e: Entry): void {
+    const now = this.clock.now();
+    e.crashes = [...e.crashes.filter((t) => now - t < this.restart.windowMs), now];
+    if (e.crashes.length >= this.restart.maxCrashes)
+      e.circuitOpenUntil = (e.crashes[0] ?? now) + this.restart.windowMs;
   }
 
   private unloadEntry(e: Entry, reason: UnloadReason, cause: PoolCause | null): void {
@@ -538,8 +553,8 @@ export class ModelPool {
       load_ms: e.loadMs,
       loaded_by: e.trigger,
       loads: e.loads,
-      crashes: e.crashes.length,
-      circuit_open_until: e.circuitOpenUntil,
+      crashes: e.crashes.filter((t) => now - t < this.restart.windowMs).length,
+      circuit_open_until: e.circuitOpenUntil !== null && e.circuitOpenUntil > now ? e.circuitOpenUntil : null,
       last_error: e.lastError,
     }));
     const used = models.reduce(

@@ -165,6 +165,24 @@ describe('NPCs speaking through llama.cpp workers', () => {
     expect(rt.runtime.models.status().models[0]?.loaded_by).toBe('typing');
   });
 
+  it('the next_move agent (PILOT) names the NPC the player mentions; its model is prewarmed', async () => {
+    const rt = llamaRuntime(true);
+    rt.runtime.agents.config.set(
+      { agentStreamsEnabled: true, agentStreamPilotAgents: ['next_move'], agentStreamSpawnThreshold: 0.3 },
+      'test',
+    );
+    rt.runtime.npcSettings.set('wayside-inn', 'wren', { model: modelB });
+    const s = rt.openSession('mira');
+    await until(() => rt.runtime.models.stateOf(modelA) === 'ready');
+    await turn(s, 'Is Wren out in the stable?');
+    const envelope = s.ofType('agent_envelope').find((e) => e.payload.envelope.stream.agent === 'next_move');
+    expect(envelope?.payload.envelope.data.prewarm).toEqual([{ npc_id: 'mira' }, { npc_id: 'wren' }]);
+    await until(() => rt.runtime.models.stateOf(modelB) === 'ready');
+    const loading = s.ofType('model_loading').find((e) => e.payload.model.model_id === modelB.model_id);
+    expect(loading?.payload.trigger).toBe('agent_prediction');
+    expect(loading?.turn_id).toBeNull();
+  });
+
   it('a designer switches the NPC model and sampling from the next turn; provenance records both', async () => {
     const rt = llamaRuntime();
     const s = rt.openSession();

@@ -409,7 +409,7 @@ describe('stream', () => {
     };
     const model = await backend.load('npc-small');
     const err = await failure(collect(model));
-    expect(err.code).toBe('internal');
+    expect(err.code).toBe('model_unavailable');
     expect(err.message).toContain(`POST ${server.baseUrl}/chat/completions failed: HTTP 500`);
     expect(err.message).toContain('llama runner process has terminated');
     expect(err.details).toMatchObject({ status: 500 });

@@ -157,7 +157,9 @@ export class OpenAiCompatibleBackend implements ModelBackend {
         body = await exchange.response.json();
       } catch (err) {
         if (exchange.signal.aborted) throw err;
-        throw new RuntimeError('internal', `GET ${url} did not return JSON: ${causeOf(err)}`, { url });
+        throw new RuntimeError('model_unavailable', `GET ${url} did not return JSON: ${causeOf(err)}`, {
+          url,
+        });
       }
     } catch (err) {
       throw exchange.signal.aborted ? exchange.signal.reason : err;
@@ -168,7 +170,7 @@ export class OpenAiCompatibleBackend implements ModelBackend {
     const list = ModelList.safeParse(body);
     if (!list.success)
       throw new RuntimeError(
-        'internal',
+        'model_unavailable',
         `GET ${url} did not return an OpenAI model list ({ data: [{ id }] }): ${excerpt(JSON.stringify(body))}`,
         { url },
       );
@@ -213,7 +215,7 @@ export class OpenAiCompatibleBackend implements ModelBackend {
   dispose(): Promise<void> {
     this.disposed = true;
     const reason = new RuntimeError(
-      'internal',
+      'model_unavailable',
       `the OpenAI-compatible backend for ${this.baseUrl} was disposed`,
     );
     for (const controller of [...this.inFlight]) controller.abort(reason);
@@ -251,7 +253,8 @@ export class OpenAiCompatibleBackend implements ModelBackend {
       exchange.stopTimeout();
       const { response } = exchange;
       if (!response.ok) throw await this.httpError('POST', url, exchange);
-      if (response.body === null) throw new RuntimeError('internal', `POST ${url} returned no body`, { url });
+      if (response.body === null)
+        throw new RuntimeError('model_unavailable', `POST ${url} returned no body`, { url });
       for await (const text of readCompletionStream(response, url)) {
         // Events already buffered when the signal fires are dropped, not yielded.
         if (exchange.signal.aborted) break;
@@ -267,7 +270,10 @@ export class OpenAiCompatibleBackend implements ModelBackend {
 
   private assertOpen(): void {
     if (this.disposed)
-      throw new RuntimeError('internal', `the OpenAI-compatible backend for ${this.baseUrl} was disposed`);
+      throw new RuntimeError(
+        'model_unavailable',
+        `the OpenAI-compatible backend for ${this.baseUrl} was disposed`,
+      );
   }
 
   private async send(url: string, init: RequestInit, signal: AbortSignal | undefined): Promise<Exchange> {
@@ -284,7 +290,9 @@ export class OpenAiCompatibleBackend implements ModelBackend {
     void this.clock.sleep(this.timeoutMs, timer.signal).then(
       () => {
         controller.abort(
-          new RuntimeError('internal', `${method} ${url}: no response within ${this.timeoutMs} ms`, { url }),
+          new RuntimeError('model_unavailable', `${method} ${url}: no response within ${this.timeoutMs} ms`, {
+            url,
+          }),
         );
       },
       () => undefined,
@@ -317,7 +325,7 @@ export class OpenAiCompatibleBackend implements ModelBackend {
       close(); // keeps the reason: aborting an aborted controller is a no-op
       if (aborted) throw controller.signal.reason;
       throw new RuntimeError(
-        'internal',
+        'model_unavailable',
         `cannot reach the OpenAI-compatible server at ${url}: ${causeOf(err)}`,
         { url },
       );
@@ -330,7 +338,7 @@ export class OpenAiCompatibleBackend implements ModelBackend {
     if (exchange.signal.aborted) return exchange.signal.reason;
     const text = body === '' ? '(empty body)' : body;
     return new RuntimeError(
-      'internal',
+      'model_unavailable',
       `${method} ${url} failed: HTTP ${status} ${statusText}: ${text}`.trim(),
       {
         url,
@@ -366,21 +374,25 @@ async function* readCompletionStream(response: Response, url: string): AsyncGene
     // At EOF, terminate a last event the server did not end with a blank line (some send a bare `data: [DONE]`).
     parser.feed(done ? `${decoder.decode()}\n\n` : decoder.decode(value, { stream: true }));
     if (bufferOverflow !== undefined)
-      throw new RuntimeError('internal', `stream from ${url}: ${bufferOverflow.message}`, { url });
+      throw new RuntimeError('model_unavailable', `stream from ${url}: ${bufferOverflow.message}`, { url });
     for (const event of pending.splice(0)) {
       events++;
       if (event.data === '[DONE]') return;
       if (event.event === 'error')
-        throw new RuntimeError('internal', `server error in the stream from ${url}: ${excerpt(event.data)}`, {
-          url,
-        });
+        throw new RuntimeError(
+          'model_unavailable',
+          `server error in the stream from ${url}: ${excerpt(event.data)}`,
+          {
+            url,
+          },
+        );
       let json: unknown;
       try {
         json = JSON.parse(event.data);
       } catch (err) {
         if (done) throw truncated(url, events, texts, response, 'in the middle of an event');
         throw new RuntimeError(
-          'internal',
+          'model_unavailable',
           `malformed JSON in SSE event ${events} from ${url} (${causeOf(err)}): data: ${excerpt(event.data)}`,
           { url, event: events },
         );
@@ -388,17 +400,21 @@ async function* readCompletionStream(response: Response, url: string): AsyncGene
       const chunk = ChatChunk.safeParse(json);
       if (!chunk.success)
         throw new RuntimeError(
-          'internal',
+          'model_unavailable',
           `unexpected chunk in SSE event ${events} from ${url}: data: ${excerpt(event.data)}`,
           { url, event: events },
         );
       const { error, choices } = chunk.data;
       if (error !== undefined && error !== null) {
         const message = typeof error === 'string' ? error : (error.message ?? JSON.stringify(error));
-        throw new RuntimeError('internal', `server error in the stream from ${url}: ${excerpt(message)}`, {
-          url,
-          error,
-        });
+        throw new RuntimeError(
+          'model_unavailable',
+          `server error in the stream from ${url}: ${excerpt(message)}`,
+          {
+            url,
+            error,
+          },
+        );
       }
       const choice = choices?.[0];
       const text = choice?.delta?.content;
@@ -424,7 +440,7 @@ function truncated(
     ? ''
     : ` (content-type was '${type}', not text/event-stream)`;
   return new RuntimeError(
-    'internal',
+    'model_unavailable',
     `stream from ${url} was truncated: it ended ${how} after ${events} events and ${texts} text chunks${hint}`,
     { url, events },
   );

@@ -114,16 +114,19 @@ export class ClientContext {
         return { result: runtime.models.configure(command.changes) };
       case 'models.load': {
         if (!runtime.models.has(command.model))
-          throw new RuntimeError('unknown_model', `no model backend '${command.model.backend}' is configured`);
+          throw new RuntimeError(
+            'unknown_model',
+            `no model backend '${command.model.backend}' is configured`,
+          );
         runtime.models.prewarm(command.model, 'manual');
-        return { result: { model: command.model, state: runtime.models.select(command.model).state } };
+        return { result: { model: command.model, state: runtime.models.stateOf(command.model) } };
       }
       case 'models.unload':
         runtime.models.unload(command.model);
         return { result: { model: command.model, unloaded: true } };
       case 'models.hint':
         return {
-          result: runtime.hint(command.hint, command.scenario_id, command.npc_id, command.session_id),
+          result: runtime.hint(command.hint, command.scenario_id, command.npc_id),
         };
       case 'npc.settings.get':
         return { result: { settings: runtime.npcSettings.list(command.scenario_id) } };

@@ -3,15 +3,23 @@
  * Lives outside React; components call its methods and read the store, never the bridge.
  */
 import type { AgentStreamConfig, AgentStreamConfigPatch, PressureLevel } from '../../../shared/agents';
+import type { ModelRef } from '../../../shared/common';
 import type { SubscriptionEndedFrame } from '../../../shared/commands';
+import type { ModelPoolConfigPatch, NpcSamplingPatch, PrewarmHint } from '../../../shared/models';
 import type { EventEnvelope, EventType } from '../../../shared/protocol';
+import { timerDelay, type Delay } from '../bridge/socket';
 import { BridgeError, type Bridge, type BridgeStatus } from '../bridge/types';
 import { animationFrameScheduler, createEventBatcher, type FrameScheduler } from '../events/event-batcher';
 import { configBehind, withPilotAgent } from '../store/agent-control-reducer';
-import type { AppStore } from '../store/app-store';
+import type { AppState, AppStore } from '../store/app-store';
 import type { CommandFailure } from '../store/feedback-slice';
 import { lastCommitSeq } from '../store/provenance-reducer';
-import { selectActiveTurnId } from '../store/selectors';
+import {
+  selectActiveTurnId,
+  selectModelsScenarioId,
+  selectSessionNpcId,
+  selectSessionScenarioId,
+} from '../store/selectors';
 import { coalesce } from './coalesce';
 
 /** Pages of `ledger.commits` one refresh reads at most (200 records each, the command's default). */
@@ -28,9 +36,34 @@ const AGENT_STATUS_EVENTS: ReadonlySet<EventType> = new Set([
 /** The one key of the runtime-wide agent reads (coalesced like the per-session ones). */
 const AGENTS = 'agents';
 
+/** The one key of the runtime-wide model reads. */
+const MODELS = 'models';
+
+/** While the Models view is shown, `models.status` is read this long after the previous read ended. */
+export const MODEL_STATUS_POLL_MS = 1_000;
+
+/** Model events of a burst (load progress in every session) cost one `models.status` read per this window. */
+export const MODEL_EVENT_REFRESH_MS = 200;
+
+/** Events after which the Models view reads the pool's status again (when shown). */
+const MODEL_EVENTS: ReadonlySet<EventType> = new Set([
+  'model_selected',
+  'model_switching',
+  'model_loading',
+  'model_ready',
+  'model_unloaded',
+  'model_failed',
+]);
+
 /** Flags to change, or how to change them given the config as the previous change left it. */
 export type AgentConfigChange =
   AgentStreamConfigPatch | ((config: AgentStreamConfig) => AgentStreamConfigPatch);
+
+/** An NPC's model and sampling to change: null returns a field to its default, absent leaves it. */
+export interface NpcSettingsChange {
+  model?: ModelRef | null;
+  sampling?: NpcSamplingPatch | null;
+}
 
 /** Which scenario and NPC a new session plays; the runtime's defaults for whatever is left out. */
 export interface NewSessionChoice {
@@ -43,6 +76,8 @@ export interface InspectorOptions {
   store: AppStore;
   /** When batched events are applied. Default: once per animation frame. */
   scheduler?: FrameScheduler;
+  /** Timer for the Models view's status polling and its throttled refreshes. Default: `setTimeout`. */
+  delay?: Delay;
 }
 
 /** User intents. None of the returned promises rejects: failures land in the store's `commandError`. */
@@ -88,6 +123,33 @@ export interface Inspector {
   setPressure(level: PressureLevel | null): Promise<void>;
   /** Cancels a queued or running agent stream (`agent.cancel`). */
   cancelAgentStream(streamId: string): Promise<void>;
+  /**
+   * Reads the model pool's status, model discovery and the NPC model settings of the selected session's
+   * scenario (the default scenario without one). Done when the Models view opens and on reconnect while
+   * it is shown; while shown, status is read about once a second and after model events. Read failures
+   * show in the view.
+   */
+  refreshModels(): Promise<void>;
+  /** Reads the pool's status (`models.status`). */
+  refreshModelStatus(): Promise<void>;
+  /** Loads a model ahead of need (`models.load`: a manual prewarm; it also resets a tripped breaker). */
+  loadModel(model: ModelRef): Promise<void>;
+  /** Unloads a model now (`models.unload`); the runtime refuses while a turn uses it. */
+  unloadModel(model: ModelRef): Promise<void>;
+  /** Changes the pool's limits (`models.config.set`; applies at once). True when the runtime took it. */
+  setPoolConfig(changes: ModelPoolConfigPatch): Promise<boolean>;
+  /** Changes an NPC's model and sampling (`npc.settings.set`; from its next turn). True when taken. */
+  setNpcSettings(scenarioId: string, npcId: string, change: NpcSettingsChange): Promise<boolean>;
+  /** The model an NPC speaks with from its next turn; null returns to the default. */
+  setNpcModel(scenarioId: string, npcId: string, model: ModelRef | null): Promise<boolean>;
+  /** An NPC's sampling and seed; null returns to the scenario's. */
+  setNpcSampling(scenarioId: string, npcId: string, sampling: NpcSamplingPatch | null): Promise<boolean>;
+  /**
+   * Tells the runtime a model may be needed soon (`models.hint`), so it can prewarm it: `npc_selected`
+   * for the NPC given, `typing` for the selected session's NPC (without a target). Best effort: a failed
+   * hint is dropped, never reported.
+   */
+  hint(hint: PrewarmHint, target?: { scenarioId: string; npcId: string }): Promise<void>;
   /** Applies buffered events now (tests, and before reading the store after a burst). */
   flush(): void;
   /** Detaches from the bridge and the store. The bridge belongs to whoever created it. */
@@ -98,6 +160,7 @@ export function createInspector({
   bridge,
   store,
   scheduler = animationFrameScheduler,
+  delay = timerDelay,
 }: InspectorOptions): Inspector {
   /** Sessions this inspector has subscribed to (or is subscribing to). */
   const subscribed = new Set<string>();
@@ -220,10 +283,129 @@ export function createInspector({
     return result;
   };
 
+  // ---------------------------------------------------------------------------------------------
+  // The local-models plane.
+
+  const refreshModelStatus = coalesce(async () => {
+    store.getState().modelStatusRequested();
+    try {
+      store.getState().modelStatusLoaded(await bridge.request({ type: 'models.status' }));
+    } catch (error) {
+      store.getState().modelStatusFailed(describe(error));
+    }
+  });
+
+  const loadDiscovery = coalesce(async () => {
+    store.getState().modelDiscoveryRequested();
+    try {
+      store.getState().modelDiscoveryLoaded(await bridge.request({ type: 'models.list' }));
+    } catch (error) {
+      store.getState().modelDiscoveryFailed(describe(error));
+    }
+  });
+
+  const loadNpcSettings = coalesce(async (scenarioId) => {
+    store.getState().npcSettingsRequested();
+    try {
+      const { settings } = await bridge.request({ type: 'npc.settings.get', scenario_id: scenarioId });
+      store.getState().npcSettingsLoaded(settings);
+    } catch (error) {
+      store.getState().npcSettingsFailed(describe(error));
+    }
+  });
+
+  const refreshModels = async (): Promise<void> => {
+    const scenarioId = selectModelsScenarioId(store.getState());
+    await Promise.all([
+      refreshModelStatus(MODELS),
+      loadDiscovery(MODELS),
+      scenarioId === null ? undefined : loadNpcSettings(scenarioId),
+    ]);
+  };
+
+  const modelsShown = (state: AppState = store.getState()): boolean => state.sidePanel === 'models';
+
+  /** Polling: one read a second while the view is shown, each after the previous one ended. */
+  let stopPolling: (() => void) | null = null;
+  const startPolling = (): void => {
+    if (stopPolling !== null) return;
+    let cancel: () => void = () => undefined;
+    let stopped = false;
+    const next = (): void => {
+      cancel = delay(() => {
+        const read = store.getState().connection.state === 'connected' ? refreshModelStatus(MODELS) : null;
+        void Promise.resolve(read).then(() => {
+          if (!stopped) next();
+        });
+      }, MODEL_STATUS_POLL_MS);
+    };
+    next();
+    stopPolling = () => {
+      stopped = true;
+      cancel();
+      stopPolling = null;
+    };
+  };
+
+  /** Trailing throttle: the first model event of a window schedules one read at its end. */
+  let cancelEventRefresh: (() => void) | null = null;
+  const refreshModelsAfter = (events: readonly EventEnvelope[]): void => {
+    if (cancelEventRefresh !== null || !modelsShown() || !events.some((e) => MODEL_EVENTS.has(e.type)))
+      return;
+    cancelEventRefresh = delay(() => {
+      cancelEventRefresh = null;
+      if (modelsShown()) void refreshModelStatus(MODELS);
+    }, MODEL_EVENT_REFRESH_MS);
+  };
+
+  const setNpcSettings = async (
+    scenarioId: string,
+    npcId: string,
+    change: NpcSettingsChange,
+  ): Promise<boolean> => {
+    store.getState().clearCommandError();
+    try {
+      const setting = await bridge.request({
+        type: 'npc.settings.set',
+        scenario_id: scenarioId,
+        npc_id: npcId,
+        ...(change.model === undefined ? {} : { model: change.model }),
+        ...(change.sampling === undefined ? {} : { sampling: change.sampling }),
+      });
+      store.getState().npcSettingLoaded(setting);
+      return true;
+    } catch (error) {
+      fail('npc.settings.set', error);
+      return false;
+    }
+  };
+
+  /** A load or unload: the row shows it is on its way, then what the runtime answered; a read follows. */
+  const modelCommand = async (model: ModelRef, action: 'load' | 'unload'): Promise<void> => {
+    const state = store.getState();
+    state.clearCommandError();
+    state.modelActionStarted(model, action);
+    try {
+      if (action === 'load') {
+        const answer = await bridge.request({ type: 'models.load', model });
+        store.getState().modelStateLoaded(model, answer.state);
+      } else {
+        await bridge.request({ type: 'models.unload', model });
+        store.getState().modelStateLoaded(model, 'unloaded');
+      }
+    } catch (error) {
+      fail(action === 'load' ? 'models.load' : 'models.unload', error);
+    } finally {
+      store.getState().modelActionEnded(model);
+    }
+    void refreshModelStatus(MODELS);
+  };
+
   const batcher = createEventBatcher<EventEnvelope>((events) => {
     store.getState().ingestEvents(events);
     refreshAfter(events);
     refreshAgentsAfter(events);
+    refreshModelsAfter(events);
   }, scheduler);
 
   const loadScenarios = async (): Promise<void> => {
@@ -297,6 +479,7 @@ export function createInspector({
       void refreshSessions();
       void loadScenarios();
       if (store.getState().sidePanel === 'agents') void refreshAgents();
+      if (modelsShown()) void refreshModels();
     }
   };
 
@@ -310,6 +493,28 @@ export function createInspector({
     store.subscribe((state, previous) => {
       if (state.sidePanel === 'agents' && previous.sidePanel !== 'agents') void refreshAgents();
     }),
+    // The Models view reads the pool, discovery and NPC settings when it opens, and polls while shown;
+    // another session's scenario brings its NPCs' settings.
+    store.subscribe((state, previous) => {
+      const shown = modelsShown(state);
+      if (shown && !modelsShown(previous)) {
+        void refreshModels();
+        startPolling();
+        return;
+      }
+      if (!shown) {
+        stopPolling?.();
+        return;
+      }
+      const scenarioId = selectModelsScenarioId(state);
+      if (scenarioId !== null && scenarioId !== selectModelsScenarioId(previous))
+        void loadNpcSettings(scenarioId);
+    }),
+    () => {
+      stopPolling?.();
+      cancelEventRefresh?.();
+      cancelEventRefresh = null;
+    },
   ];
 
   const openSession = async (sessionId: string): Promise<void> => {
@@ -414,6 +619,48 @@ export function createInspector({
         await bridge.request({ type: 'agent.cancel', stream_id: streamId });
       } catch (error) {
         fail('agent.cancel', error);
+      }
+    },
+
+    refreshModels,
+    refreshModelStatus: () => refreshModelStatus(MODELS),
+    loadModel: (model) => modelCommand(model, 'load'),
+    unloadModel: (model) => modelCommand(model, 'unload'),
+
+    async setPoolConfig(changes) {
+      store.getState().clearCommandError();
+      if (Object.keys(changes).length === 0) return true;
+      try {
+        store.getState().poolConfigLoaded(await bridge.request({ type: 'models.config.set', changes }));
+      } catch (error) {
+        fail('models.config.set', error);
+        return false;
+      }
+      // A lower cap or budget evicts idle models at once.
+      void refreshModelStatus(MODELS);
+      return true;
+    },
+
+    setNpcSettings,
+    setNpcModel: (scenarioId, npcId, model) => setNpcSettings(scenarioId, npcId, { model }),
+    setNpcSampling: (scenarioId, npcId, sampling) => setNpcSettings(scenarioId, npcId, { sampling }),
+
+    async hint(hint, target) {
+      const state = store.getState();
+      const sessionId = target === undefined ? state.sessions.selectedId : null;
+      const scenarioId = target?.scenarioId ?? selectSessionScenarioId(sessionId)(state);
+      const npcId = target?.npcId ?? selectSessionNpcId(sessionId)(state);
+      if (scenarioId === null || npcId === null) return;
+      try {
+        await bridge.request({
+          type: 'models.hint',
+          hint,
+          scenario_id: scenarioId,
+          npc_id: npcId,
+          ...(sessionId === null ? {} : { session_id: sessionId }),
+        });
+      } catch {
+        // A hint only saves load time; failing one changes nothing the user asked for.
       }
     },
 

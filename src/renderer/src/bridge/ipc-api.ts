@@ -25,4 +25,12 @@ export const IPC_FUNCTION = {
   'agents.pressure.set': 'setPressure',
   'agents.status': 'getAgentStatus',
   'agent.cancel': 'cancelAgentStream',
+  'models.status': 'getModelStatus',
+  'models.list': 'listModels',
+  'models.config.set': 'setModelPoolConfig',
+  'models.load': 'loadModel',
+  'models.unload': 'unloadModel',
+  'models.hint': 'hintModel',
+  'npc.settings.get': 'getNpcSettings',
+  'npc.settings.set': 'setNpcSettings',
 } as const satisfies Record<BridgeCommandType, keyof ParleyPreloadApi>;

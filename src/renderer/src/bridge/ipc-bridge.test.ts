@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SubscriptionEndedFrame } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { envelopes, MODEL } from '../testing/envelopes';
+import { MIRA_MODEL, poolStatus } from '../testing/model-fixtures';
 import type { IpcReply } from '../../../shared/ipc';
 import type { ParleyPreloadApi } from './ipc-api';
 import { IpcBridge } from './ipc-bridge';
@@ -34,6 +35,14 @@ function fakePreload(answer: (fn: string, args: unknown) => IpcReply<unknown>) {
     setPressure: invoke('setPressure'),
     getAgentStatus: invoke('getAgentStatus'),
     cancelAgentStream: invoke('cancelAgentStream'),
+    getModelStatus: invoke('getModelStatus'),
+    listModels: invoke('listModels'),
+    setModelPoolConfig: invoke('setModelPoolConfig'),
+    loadModel: invoke('loadModel'),
+    unloadModel: invoke('unloadModel'),
+    hintModel: invoke('hintModel'),
+    getNpcSettings: invoke('getNpcSettings'),
+    setNpcSettings: invoke('setNpcSettings'),
     onEvent: (cb) => {
       eventCallback = cb;
       return () => {
@@ -77,6 +86,25 @@ describe('IpcBridge', () => {
     expect(preload.calls).toEqual([
       ['startTurn', { session_id: 's1', text: 'hi' }],
       ['subscribe', { session_id: 's1', from_seq: 3, overflow_policy: 'fail' }],
+    ]);
+  });
+
+  it('carries the local-models commands on their own preload functions', async () => {
+    const status = poolStatus();
+    const preload = fakePreload((fn) =>
+      fn === 'loadModel'
+        ? { ok: true, result: { model: MIRA_MODEL, state: 'loading' } }
+        : { ok: true, result: status },
+    );
+    const bridge = new IpcBridge(preload.api);
+    await expect(bridge.request({ type: 'models.load', model: MIRA_MODEL })).resolves.toEqual({
+      model: MIRA_MODEL,
+      state: 'loading',
+    });
+    await expect(bridge.request({ type: 'models.status' })).resolves.toEqual(status);
+    expect(preload.calls).toEqual([
+      ['loadModel', { model: MIRA_MODEL }],
+      ['getModelStatus', {}],
     ]);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SubscriptionEndedFrame } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { envelopes, MODEL, sessionSummary } from '../testing/envelopes';
+import { MIRA_MODEL, npcSetting } from '../testing/model-fixtures';
 import { FakeServer, ManualTimers, settle } from '../testing/fake-socket';
 import { BridgeError, type BridgeStatus } from './types';
 import { WsBridge } from './ws-bridge';
@@ -117,6 +118,32 @@ describe('WsBridge requests', () => {
       session_id: 's1',
       text: 'hi',
     });
+  });
+
+  it('sends the local-models commands as frames and validates their results', async () => {
+    const { server, bridge } = setup();
+    server.last.handshake();
+    const set = bridge.request({
+      type: 'npc.settings.set',
+      scenario_id: 'wayside-inn',
+      npc_id: 'mira',
+      model: null,
+      sampling: { temperature: 0.2 },
+    });
+    expect(server.last.sent.at(-1)).toEqual({
+      type: 'npc.settings.set',
+      id: expect.any(String) as string,
+      scenario_id: 'wayside-inn',
+      npc_id: 'mira',
+      model: null,
+      sampling: { temperature: 0.2 },
+    });
+    const setting = npcSetting('mira', MIRA_MODEL, { source: 'designer' });
+    server.last.answer('npc.settings.set', setting);
+    await expect(set).resolves.toEqual(setting);
+    const unloaded = bridge.request({ type: 'models.unload', model: MIRA_MODEL });
+    server.last.answer('models.unload', { model: MIRA_MODEL, unloaded: 'yes' });
+    expect((await rejection(unloaded)).code).toBe('invalid_response');
   });
 
   it('rejects with the server error code, message and details', async () => {

@@ -50,6 +50,8 @@ export function Composer() {
         rows={2}
         value={text}
         onChange={(event) => {
+          // The player starts a line: the NPC's model may prewarm while they type (once per line).
+          if (text === '' && event.target.value !== '') void inspector.hint('typing');
           setText(event.target.value);
         }}
         onKeyDown={onKeyDown}

@@ -74,6 +74,12 @@ export function SessionList() {
             disabled={scenario === undefined}
             onChange={(event) => {
               setChosenNpc(event.target.value);
+              // Picking an NPC suggests a session with it soon: its model may prewarm.
+              if (scenario !== undefined)
+                void inspector.hint('npc_selected', {
+                  scenarioId: scenario.scenario_id,
+                  npcId: event.target.value,
+                });
             }}
           >
             {scenario === undefined ? <option value="">(default)</option> : null}

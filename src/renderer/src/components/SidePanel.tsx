@@ -4,6 +4,7 @@ import { selectSidePanel } from '../store/selectors';
 import { SIDE_PANELS, type SidePanel as Panel } from '../store/view-slice';
 import { AgentsPanel } from './AgentsPanel';
 import { EventLog } from './EventLog';
+import { ModelsPanel } from './ModelsPanel';
 import { ProvenanceTimeline } from './ProvenanceTimeline';
 import { WorldView } from './WorldView';
 
@@ -12,6 +13,7 @@ const LABEL: Record<Panel, string> = {
   world: 'World',
   provenance: 'Provenance',
   agents: 'Agents',
+  models: 'Models',
 };
 
 const VIEW: Record<Panel, () => ReactNode> = {
@@ -19,9 +21,13 @@ const VIEW: Record<Panel, () => ReactNode> = {
   world: () => <WorldView />,
   provenance: () => <ProvenanceTimeline />,
   agents: () => <AgentsPanel />,
+  models: () => <ModelsPanel />,
 };
 
-/** The right-hand column: the event log, the world state, the provenance timeline and the agent plane, as tabs. */
+/**
+ * The right-hand column: the event log, the world state, the provenance timeline, the agent plane and
+ * the local models, as tabs.
+ */
 export function SidePanel() {
   const current = useAppState(selectSidePanel);
   const show = useAppState((s) => s.showSidePanel);

@@ -5,10 +5,11 @@ import { selectSessionNpcId, selectSessionScenario, selectTurn } from '../store/
 import { describeAction, namesOf } from './authority-format';
 import { shortHash, shortId } from './format';
 import { TurnAgents } from './TurnAgents';
+import { TurnWaterfall } from './TurnWaterfall';
 
 /**
  * One exchange: the player's line, the NPC's reply, the actions it proposes, the agent plane's pass over
- * it and what became of them.
+ * it, what became of them and where the time went.
  */
 export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: string }) {
   const turn = useAppState(selectTurn(sessionId, turnId));
@@ -56,6 +57,7 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
       <ProposedActions sessionId={sessionId} turn={turn} />
       <TurnAgents sessionId={sessionId} turnId={turnId} />
       {turn.commit === null ? null : <CommitOutcomeView commit={turn.commit} />}
+      <TurnWaterfall sessionId={sessionId} turnId={turnId} />
       <footer className="turn__meta">
         <span className={`turn-status turn-status--${turn.state}`} data-testid="turn-status">
           {statusText(turn)}

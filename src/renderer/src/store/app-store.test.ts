@@ -11,7 +11,9 @@ import {
   selectLatestConfigChange,
   selectTurn,
   selectTurnAgents,
+  selectTurnTimeline,
 } from './selectors';
+import { pooled, poolStatus } from '../testing/model-fixtures';
 
 const summary = (id: string, createdAt: number): SessionSummary => sessionSummary(id, createdAt);
 
@@ -30,6 +32,8 @@ describe('app store', () => {
     expect(s.eventLog.sessions).toEqual({});
     expect(s.agentPlane.sessions).toEqual({});
     expect(s.agentControl).toMatchObject({ config: null, status: null, setError: null });
+    expect(s.models).toMatchObject({ status: null, discovery: null, npcSettings: {}, pending: {} });
+    expect(s.timelines.sessions).toEqual({});
     expect(s.sidePanel).toBe('events');
     expect(s.commandError).toBeNull();
   });
@@ -41,6 +45,26 @@ describe('app store', () => {
     expect(updates).toBe(1);
     expect(store.getState().dialogue.sessions['s1']?.turns['t1']?.state).toBe('committed');
     expect(store.getState().eventLog.sessions['s1']?.entries).toHaveLength(6);
+  });
+
+  it('moves held pool rows and keeps turn timelines from the same batch', () => {
+    store.getState().modelStatusLoaded(poolStatus([pooled(MODEL, { state: 'unloaded', progress: 0 })]));
+    const ev = envelopes();
+    store
+      .getState()
+      .ingestEvents([
+        ev('turn_accepted', 't1', { text: 'hi', model: MODEL }),
+        ev('model_selected', 't1', { model: MODEL, state: 'unloaded', prewarm: null }),
+        ev('model_loading', 't1', { model: MODEL, progress: 0.5, trigger: 'turn' }),
+      ]);
+    const s = store.getState();
+    expect(s.models.status?.models[0]).toMatchObject({ state: 'loading', progress: 0.5, loaded_by: 'turn' });
+    expect(selectTurnTimeline('s1', 't1')(s).map((e) => e.type)).toEqual([
+      'turn_accepted',
+      'model_selected',
+      'model_loading',
+    ]);
+    expect(selectTurnTimeline('s1', 'nope')(s)).toBe(selectTurnTimeline('s2', 't1')(s));
   });
 
   it('skips events already applied, so a resumed subscription cannot double text or log rows', () => {

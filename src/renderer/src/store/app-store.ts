@@ -4,6 +4,7 @@ import { createAuthoritySlice, type AuthoritySlice } from './authority-slice';
 import { createConnectionSlice, type ConnectionSlice } from './connection-slice';
 import { createDialogueSlice, type DialogueSlice } from './dialogue-slice';
 import { createFeedbackSlice, type FeedbackSlice } from './feedback-slice';
+import { createModelsSlice, type ModelsSlice } from './models-slice';
 import { createScenariosSlice, type ScenariosSlice } from './scenarios-slice';
 import { createSessionsSlice, type SessionsSlice } from './sessions-slice';
 import { createViewSlice, type ViewSlice } from './view-slice';
@@ -14,6 +15,7 @@ export type AppState = ConnectionSlice &
   DialogueSlice &
   AuthoritySlice &
   AgentControlSlice &
+  ModelsSlice &
   FeedbackSlice &
   ViewSlice;
 export type AppStore = StoreApi<AppState>;
@@ -27,6 +29,7 @@ export function createAppStore(): AppStore {
     ...createDialogueSlice(...args),
     ...createAuthoritySlice(...args),
     ...createAgentControlSlice(...args),
+    ...createModelsSlice(...args),
     ...createFeedbackSlice(...args),
     ...createViewSlice(...args),
   }));

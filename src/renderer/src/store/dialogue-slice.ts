@@ -5,13 +5,16 @@ import type { AppState } from './app-store';
 import { EMPTY_DIALOGUE, recordTurnStart, type DialogueState } from './dialogue-reducer';
 import { EMPTY_EVENT_LOG, type EventLogState } from './event-log-reducer';
 import { ingestEvents } from './ingest';
+import { EMPTY_TIMELINE, type TimelineState } from './turn-timeline-reducer';
 
-/** The session views built from events: the dialogue, the event log and the agent plane. */
+/** The session views built from events: the dialogue, the event log, the agent plane and the turns' timelines. */
 export interface DialogueSlice {
   dialogue: DialogueState;
   eventLog: EventLogState;
   agentPlane: AgentPlaneState;
-  /** Applies a batch of envelopes (one store update per batch). */
+  /** Per turn, the events its latency waterfall is drawn from. */
+  timelines: TimelineState;
+  /** Applies a batch of envelopes (one store update per batch); pool events also move the models view. */
   ingestEvents: (events: readonly EventEnvelope[]) => void;
   recordTurnStart: (sessionId: string, turnId: string, playerText: string, accepted: boolean) => void;
 }
@@ -20,6 +23,7 @@ export const createDialogueSlice: StateCreator<AppState, [], [], DialogueSlice> 
   dialogue: EMPTY_DIALOGUE,
   eventLog: EMPTY_EVENT_LOG,
   agentPlane: EMPTY_AGENT_PLANE,
+  timelines: EMPTY_TIMELINE,
   ingestEvents: (events) => {
     set((state) => ingestEvents(state, events));
   },

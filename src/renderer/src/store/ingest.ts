@@ -2,15 +2,20 @@ import type { EventEnvelope } from '../../../shared/protocol';
 import { applyAgentEvents, type AgentPlaneState } from './agent-plane-reducer';
 import { applyDialogueEvents, type DialogueState } from './dialogue-reducer';
 import { appendToLog, type EventLogState } from './event-log-reducer';
+import { applyPoolEvents, type ModelsState } from './models-reducer';
+import { applyTimelineEvents, type TimelineState } from './turn-timeline-reducer';
 
 export interface IngestState {
   dialogue: DialogueState;
   eventLog: EventLogState;
   agentPlane: AgentPlaneState;
+  timelines: TimelineState;
+  models: ModelsState;
 }
 
 /**
- * Applies a batch of events to the dialogue, the log and the agent plane. An event at or below its session's last
+ * Applies a batch of events to the dialogue, the log, the agent plane, the turns' timelines and the
+ * model pool rows held. An event at or below its session's last
  * applied seq was already applied (a resumed or repeated subscription delivers it again) and is
  * skipped, so every view sees each event exactly once.
  */
@@ -28,5 +33,7 @@ export function ingestEvents(state: IngestState, events: readonly EventEnvelope[
     dialogue: applyDialogueEvents(state.dialogue, fresh),
     eventLog: appendToLog(state.eventLog, fresh),
     agentPlane: applyAgentEvents(state.agentPlane, fresh),
+    timelines: applyTimelineEvents(state.timelines, fresh),
+    models: applyPoolEvents(state.models, fresh),
   };
 }

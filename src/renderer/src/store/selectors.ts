@@ -4,6 +4,8 @@
  * are marked; wrap them in `useShallow`.
  */
 import type { SessionSummary } from '../../../shared/commands';
+import type { NpcModelSetting } from '../../../shared/models';
+import type { EventEnvelope } from '../../../shared/protocol';
 import type { ScenarioSummary } from '../../../shared/scenario';
 import { latestConfigChange, type ConfigChange, type TurnAgents } from './agent-plane-reducer';
 import type { AppState } from './app-store';
@@ -117,3 +119,36 @@ export const selectLatestConfigChange = (s: AppState): ConfigChange | null =>
 export const selectAgentControl = (s: AppState) => s.agentControl;
 export const selectAgentConfig = (s: AppState) => s.agentControl.config;
 export const selectAgentStatus = (s: AppState) => s.agentControl.status;
+
+/** The scenario a session plays, by id: from its summary or its `session_started` event. */
+export const selectSessionScenarioId =
+  (sessionId: string | null) =>
+  (s: AppState): string | null =>
+    sessionId === null
+      ? null
+      : (s.sessions.list.find((x) => x.session_id === sessionId)?.scenario_id ??
+        s.dialogue.sessions[sessionId]?.scenarioId ??
+        null);
+
+/** The scenario whose NPC settings the Models view shows: the selected session's, else the default. */
+export const selectModelsScenarioId = (s: AppState): string | null =>
+  selectSessionScenarioId(s.sessions.selectedId)(s) ?? s.scenarios.defaultId;
+
+export const selectModels = (s: AppState) => s.models;
+export const selectPoolStatus = (s: AppState) => s.models.status;
+
+const NO_SETTINGS: readonly NpcModelSetting[] = [];
+
+/** Every NPC's model and sampling in a scenario, as last read or set. */
+export const selectNpcSettings =
+  (scenarioId: string | null) =>
+  (s: AppState): readonly NpcModelSetting[] =>
+    (scenarioId === null ? undefined : s.models.npcSettings[scenarioId]) ?? NO_SETTINGS;
+
+const NO_EVENTS: readonly EventEnvelope[] = [];
+
+/** The events a turn's latency waterfall is drawn from. */
+export const selectTurnTimeline =
+  (sessionId: string, turnId: string) =>
+  (s: AppState): readonly EventEnvelope[] =>
+    s.timelines.sessions[sessionId]?.[turnId] ?? NO_EVENTS;

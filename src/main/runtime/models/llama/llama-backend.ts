@@ -101,15 +101,30 @@ export function threadsFor(parameters: number, cores = availableParallelism()): 
   return Math.max(1, Math.min(cores, 8));
 }
 
-const hashes = new Map<string, Promise<string>>();
+/**
+ * A per-file memo keyed by path, size and mtime: a replaced file is read again. Failures are not
+ * kept, so a file fixed in place is retried.
+ */
+function fileMemo<T>(compute: (path: string) => Promise<T>): (path: string) => Promise<T> {
+  const memo = new Map<string, Promise<T>>();
+  return (path) => {
+    const s = statSync(path, { throwIfNoEntry: false });
+    if (s === undefined) return compute(path); // let compute report the missing file its own way
+    const key = `${path}\u0000${s.size}\u0000${s.mtimeMs}`;
+    let value = memo.get(key);
+    if (value === undefined) {
+      value = compute(path);
+      memo.set(key, value);
+      value.catch(() => memo.delete(key));
+    }
+    return value;
+  };
+}
 
-/** SHA-256 of a model file, cached by path, size and mtime (large files take seconds to hash). */
-function fileHash(path: string): Promise<string> {
-  const s = statSync(path);
-  const key = `${path}\u0000${s.size}\u0000${s.mtimeMs}`;
-  let h = hashes.get(key);
-  if (h === undefined) {
-    h = new Promise<string>((done, fail) => {
+/** SHA-256 of a model file (large files take seconds to hash, so once per file version). */
+const fileHash = fileMemo(
+  (path) =>
+    new Promise<string>((done, fail) => {
       const hash = createHash('sha256');
       createReadStream(path)
         .on('data', (chunk) => hash.update(chunk))
@@ -117,11 +132,8 @@ function fileHash(path: string): Promise<string> {
         .on('end', () => {
           done(hash.digest('hex'));
         });
-    });
-    hashes.set(key, h);
-  }
-  return h;
-}
+    }),
+);
 
 export interface LlamaBackendOptions {
   readonly clock: Clock;
@@ -198,23 +210,27 @@ export class LlamaBackend implements ModelBackend {
   private readonly contextSize: number;
   private readonly watchdog: WatchdogOptions;
   private readonly live = new Set<WorkerClient>();
+  /** Validation and description, once per file version (the pool describes before it loads). */
+  private readonly inspect: (path: string) => Promise<ModelDescription>;
   observer: GenerationObserver | undefined;
 
   constructor(private readonly options: LlamaBackendOptions) {
     this.launcher = options.launcher ?? nodeWorkerLauncher();
     this.contextSize = options.contextSize ?? 2048;
     this.watchdog = { ...DEFAULT_WATCHDOG, ...options.watchdog };
+    const contextSize = this.contextSize;
+    this.inspect = fileMemo((path) => inspectGguf(path, contextSize));
   }
 
   describe(modelId: string): Promise<ModelDescription> {
-    return inspectGguf(this.options.catalog.resolve(modelId), this.contextSize);
+    return this.inspect(this.options.catalog.resolve(modelId));
   }
 
   async list(): Promise<ListedModel[]> {
     return Promise.all(
       this.options.catalog.list().map(async ({ modelId, path }) => {
         try {
-          return { modelId, path, description: await inspectGguf(path, this.contextSize), error: null };
+          return { modelId, path, description: await this.inspect(path), error: null };
         } catch (err) {
           return { modelId, path, description: null, error: (err as Error).message };
         }
@@ -224,7 +240,7 @@ export class LlamaBackend implements ModelBackend {
 
   async load(modelId: string, options: LoadOptions = {}): Promise<LlamaLoadedModel> {
     const path = this.options.catalog.resolve(modelId);
-    const description = await inspectGguf(path, this.contextSize);
+    const description = await this.inspect(path);
     options.onProgress?.(0.05);
     const threads = this.options.threads ?? threadsFor(description.parameters);
     const client = new WorkerClient(this.launcher(modelId), this.options.clock, this.watchdog, modelId);
