@@ -24,13 +24,15 @@ export interface ParleyServerProcess {
 /** Starts the built headless server (`out/main/serve.js`) on a free port with a temp data dir. */
 async function startServe(
   tokenIntervalMs: number,
+  /** `scenario`: the scenarios' scripted models; `embedded`: the host's default, the embedded model. */
+  models: 'scenario' | 'embedded' = 'scenario',
 ): Promise<{ server: ParleyServerProcess; stop: () => Promise<void> }> {
   const entry = join(process.cwd(), 'out/main/serve.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npx electron-vite build\` first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    // The scenarios' scripted models, not the embedded model: the flows here need their exact replies.
+    // Most flows need the scripted models' exact replies, not the embedded model's.
     [
       entry,
       '--port',
@@ -39,8 +41,7 @@ async function startServe(
       dataDir,
       '--token-interval-ms',
       String(tokenIntervalMs),
-      '--model',
-      'scenario',
+      ...(models === 'scenario' ? ['--model', 'scenario'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -79,7 +80,10 @@ async function startServe(
   };
 }
 
-export const test = base.extend<{ parley: ParleyServerProcess }, { chromiumBrowser: Browser }>({
+export const test = base.extend<
+  { parley: ParleyServerProcess; parleyEmbedded: ParleyServerProcess },
+  { chromiumBrowser: Browser }
+>({
   chromiumBrowser: [
     async ({}, use) => {
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -98,6 +102,12 @@ export const test = base.extend<{ parley: ParleyServerProcess }, { chromiumBrows
   // Paced slowly enough that a person (and a test) can cancel mid-stream.
   parley: async ({}, use) => {
     const { server, stop } = await startServe(60);
+    await use(server);
+    await stop();
+  },
+  // As `npm run serve` starts by default: every NPC speaks through the embedded llama.cpp model.
+  parleyEmbedded: async ({}, use) => {
+    const { server, stop } = await startServe(60, 'embedded');
     await use(server);
     await stop();
   },
