@@ -1,3 +1,4 @@
+import { FormActions } from './FormActions';
 import { useState } from 'react';
 import type { AgentsConfigResult } from '../../../shared/commands';
 import { useInspector } from '../app/context';
@@ -52,33 +53,17 @@ export function AgentFlagsForm({
           }}
         />
       ))}
-      {problems.length === 0 ? null : (
-        <div className="inline-error agent-flags__error" role="alert" data-testid="agent-config-error">
-          {problems.map((p) => (
-            <p key={p}>{p}</p>
-          ))}
-        </div>
-      )}
-      <div className="agent-flags__actions">
-        <button
-          type="submit"
-          className="button button--primary button--small"
-          data-testid="agent-config-apply"
-          disabled={sending || changed === 0 || errors.length > 0}
-        >
-          {changed === 0 ? 'Apply' : `Apply ${changed} ${changed === 1 ? 'change' : 'changes'}`}
-        </button>
-        <button
-          type="button"
-          className="button button--small"
-          disabled={sending || Object.keys(draft).length === 0}
-          onClick={() => {
-            setDraft({});
-          }}
-        >
-          Reset
-        </button>
-      </div>
+      <FormActions
+        errors={problems}
+        errorTestId="agent-config-error"
+        applyTestId="agent-config-apply"
+        changed={changed}
+        sending={sending}
+        resetDisabled={sending || Object.keys(draft).length === 0}
+        onReset={() => {
+          setDraft({});
+        }}
+      />
     </form>
   );
 }

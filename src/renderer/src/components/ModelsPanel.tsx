@@ -1,3 +1,4 @@
+import { FormActions } from './FormActions';
 import { useState } from 'react';
 import type { ModelPoolConfig, ModelPoolStatus, PooledModelStatus } from '../../../shared/models';
 import { useAppState, useInspector } from '../app/context';
@@ -130,33 +131,17 @@ function PoolConfigForm({ config }: { config: ModelPoolConfig }) {
           }}
         />
       ))}
-      {errors.length === 0 ? null : (
-        <div className="inline-error model-form__error" role="alert" data-testid="pool-config-error">
-          {errors.map((e) => (
-            <p key={e}>{e}</p>
-          ))}
-        </div>
-      )}
-      <div className="model-form__actions">
-        <button
-          type="submit"
-          className="button button--primary button--small"
-          data-testid="pool-config-apply"
-          disabled={sending || changed === 0 || errors.length > 0}
-        >
-          {changed === 0 ? 'Apply' : `Apply ${changed} ${changed === 1 ? 'change' : 'changes'}`}
-        </button>
-        <button
-          type="button"
-          className="button button--small"
-          disabled={sending || Object.keys(draft).length === 0}
-          onClick={() => {
-            setDraft({});
-          }}
-        >
-          Reset
-        </button>
-      </div>
+      <FormActions
+        errors={errors}
+        errorTestId="pool-config-error"
+        applyTestId="pool-config-apply"
+        changed={changed}
+        sending={sending}
+        resetDisabled={sending || Object.keys(draft).length === 0}
+        onReset={() => {
+          setDraft({});
+        }}
+      />
     </form>
   );
 }

@@ -1,3 +1,4 @@
+import { FormActions } from './FormActions';
 import { useMemo, useState } from 'react';
 import type { NpcModelSetting } from '../../../shared/models';
 import { useAppState, useInspector } from '../app/context';
@@ -135,35 +136,19 @@ function NpcSettingForm({
             </label>
           ))}
         </div>
-        {errors.length === 0 ? null : (
-          <div className="inline-error model-form__error" role="alert" data-testid="npc-settings-error">
-            {errors.map((e) => (
-              <p key={e}>{e}</p>
-            ))}
-          </div>
-        )}
-        <div className="model-form__actions">
-          <button
-            type="submit"
-            className="button button--primary button--small"
-            data-testid="npc-settings-apply"
-            disabled={sending || count === 0 || errors.length > 0}
-          >
-            {count === 0 ? 'Apply' : `Apply ${count} ${count === 1 ? 'change' : 'changes'}`}
-          </button>
-          <button
-            type="button"
-            className="button button--small"
-            data-testid="npc-settings-reset"
-            disabled={sending}
-            title="Back to the default model and the scenario's sampling (drops unsent edits too)"
-            onClick={() =>
-              void send(() => inspector.setNpcSettings(scenarioId, npcId, { model: null, sampling: null }))
-            }
-          >
-            Reset
-          </button>
-        </div>
+        <FormActions
+          errors={errors}
+          errorTestId="npc-settings-error"
+          applyTestId="npc-settings-apply"
+          resetTestId="npc-settings-reset"
+          changed={count}
+          sending={sending}
+          resetDisabled={sending}
+          resetTitle="Back to the default model and the scenario's sampling (drops unsent edits too)"
+          onReset={() =>
+            void send(() => inspector.setNpcSettings(scenarioId, npcId, { model: null, sampling: null }))
+          }
+        />
       </form>
     </li>
   );
