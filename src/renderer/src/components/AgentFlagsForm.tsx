@@ -1,5 +1,5 @@
 import { FormActions } from './FormActions';
-import { useState } from 'react';
+import { useDraft } from './use-draft';
 import type { AgentsConfigResult } from '../../../shared/commands';
 import { useInspector } from '../app/context';
 import { draftChanges, FLAG_FIELDS, flagValue, type FlagDraft, type FlagField } from './agent-config-draft';
@@ -16,18 +16,14 @@ export function AgentFlagsForm({
   setError: string | null;
 }) {
   const inspector = useInspector();
-  const [draft, setDraft] = useState<FlagDraft>({});
-  const [sending, setSending] = useState(false);
+  const { draft, setDraft, sending, send } = useDraft<FlagDraft>();
   const { changes, errors } = draftChanges(config.config, draft);
   const changed = Object.keys(changes).length;
   const problems = setError === null ? errors : [setError, ...errors];
 
   const apply = async () => {
     if (changed === 0 || errors.length > 0) return;
-    setSending(true);
-    const taken = await inspector.setAgentConfig(changes);
-    setSending(false);
-    if (taken) setDraft({});
+    await send(() => inspector.setAgentConfig(changes));
   };
 
   return (

@@ -1,5 +1,5 @@
 import { FormActions } from './FormActions';
-import { useState } from 'react';
+import { useDraft } from './use-draft';
 import type { ModelPoolConfig, ModelPoolStatus, PooledModelStatus } from '../../../shared/models';
 import { useAppState, useInspector } from '../app/context';
 import { canLoad, canUnload, modelKey, type ModelAction } from '../store/models-reducer';
@@ -94,17 +94,13 @@ export function ModelsPanel() {
 /** The pool's limits. Edits stay local until Apply, which sends only what changed. */
 function PoolConfigForm({ config }: { config: ModelPoolConfig }) {
   const inspector = useInspector();
-  const [draft, setDraft] = useState<PoolDraft>({});
-  const [sending, setSending] = useState(false);
+  const { draft, setDraft, sending, send } = useDraft<PoolDraft>();
   const { changes, errors } = poolDraftChanges(config, draft);
   const changed = Object.keys(changes).length;
 
   const apply = async () => {
     if (changed === 0 || errors.length > 0) return;
-    setSending(true);
-    const taken = await inspector.setPoolConfig(changes);
-    setSending(false);
-    if (taken) setDraft({});
+    await send(() => inspector.setPoolConfig(changes));
   };
 
   return (

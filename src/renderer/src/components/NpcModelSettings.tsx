@@ -1,5 +1,6 @@
 import { FormActions } from './FormActions';
-import { useMemo, useState } from 'react';
+import { useDraft } from './use-draft';
+import { useMemo } from 'react';
 import type { NpcModelSetting } from '../../../shared/models';
 import { useAppState, useInspector } from '../app/context';
 import { modelChoices, modelKey, type ModelChoice } from '../store/models-reducer';
@@ -53,17 +54,9 @@ function NpcSettingForm({
   choices: readonly ModelChoice[];
 }) {
   const inspector = useInspector();
-  const [draft, setDraft] = useState<NpcDraft>({});
-  const [sending, setSending] = useState(false);
+  const { draft, setDraft, sending, send } = useDraft<NpcDraft>();
   const { change, count, errors } = npcDraftChange(setting, draft);
   const { scenario_id: scenarioId, npc_id: npcId } = setting;
-
-  const send = async (run: () => Promise<boolean>) => {
-    setSending(true);
-    const taken = await run();
-    setSending(false);
-    if (taken) setDraft({});
-  };
 
   return (
     <li
