@@ -24,6 +24,7 @@ import { inspectGguf } from '../src/main/runtime/models/llama/gguf-inspect';
 import {
   EMBEDDED_MODEL_ID,
   embeddedModelPath,
+  LlamaBackend,
   threadsFor,
 } from '../src/main/runtime/models/llama/llama-backend';
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
@@ -33,8 +34,11 @@ import { writeTinyModel } from '../src/main/runtime/testing/tiny-models';
 export interface Timing {
   /** ms from the request to the first text chunk. */
   readonly ttft: number;
-  /** Text chunks after the first, per second of streaming. */
+  /** Model tokens after the first, per second from the first text chunk to the last. */
   readonly tokensPerSecond: number;
+  /** Model tokens generated. */
+  readonly tokens: number;
+  /** Text chunks delivered (the worker sends text produced while a send is pending in one chunk). */
   readonly chunks: number;
 }
 
@@ -59,23 +63,35 @@ function benchScenario(): LoadedScenario {
 const SCENARIO = benchScenario();
 const PLAYER_LINE = 'Good evening! What do you have for a tired traveller?';
 
-function timing(start: number, first: number, last: number, chunks: number): Timing {
+function timing(start: number, first: number, last: number, tokens: number, chunks: number): Timing {
   return {
     ttft: first - start,
-    tokensPerSecond: chunks > 1 && last > first ? ((chunks - 1) * 1000) / (last - first) : 0,
+    tokensPerSecond: tokens > 1 && last > first ? ((tokens - 1) * 1000) / (last - first) : 0,
+    tokens,
     chunks,
   };
 }
 
 /** The model file: the embedded model, else a generated one of the same order of size. */
-async function benchModel(scratch: string): Promise<{ path: string; modelsDir: string; id: string }> {
+/**
+ * `embedded`: the shipped model (a generated one of its size when the file is missing). `larger`: a
+ * generated model of about 25M parameters, where generation, not fixed per-turn costs, dominates.
+ */
+export type BenchModel = 'embedded' | 'larger';
+
+async function benchModel(
+  scratch: string,
+  which: BenchModel,
+): Promise<{ path: string; modelsDir: string; id: string }> {
   const embedded = embeddedModelPath();
-  if (embedded !== undefined) return { path: embedded, modelsDir: dirname(embedded), id: EMBEDDED_MODEL_ID };
+  if (which === 'embedded' && embedded !== undefined)
+    return { path: embedded, modelsDir: dirname(embedded), id: EMBEDDED_MODEL_ID };
   const path = await writeTinyModel(scratch, {
-    name: 'bench',
-    embeddingLength: 256,
-    blockCount: 4,
+    name: `bench-${which}`,
+    embeddingLength: which === 'larger' ? 512 : 256,
+    blockCount: which === 'larger' ? 8 : 4,
     contextLength: 2048,
+    fileType: 'F16',
   });
   return { path, modelsDir: scratch, id: basename(path, '.gguf') };
 }
@@ -85,6 +101,12 @@ async function runtimeTurn(
   sessionId: string,
   text: string,
 ): Promise<{ timing: Timing; events: EventEnvelope[] }> {
+  const llama = runtime.models.backend('llama');
+  if (!(llama instanceof LlamaBackend)) throw new Error('the bench runtime has no llama backend');
+  let tokens = 0;
+  llama.observer = (r) => {
+    tokens = r.tokens;
+  };
   const session = runtime.manager.get(sessionId);
   const events: EventEnvelope[] = [];
   let first = 0;
@@ -113,10 +135,14 @@ async function runtimeTurn(
   const end = events.at(-1)?.type;
   if (end !== 'commit_succeeded' && end !== 'commit_failed')
     throw new Error(`bench turn ended with ${String(end)}: ${JSON.stringify(events.at(-1)?.payload)}`);
-  return { timing: timing(start, first, last, chunks), events };
+  return { timing: timing(start, first, last, tokens, chunks), events };
 }
 
-export async function modelBench(options: { rounds: number; maxTokens: number }): Promise<ModelBenchResult> {
+export async function modelBench(options: {
+  rounds: number;
+  maxTokens: number;
+  model: BenchModel;
+}): Promise<ModelBenchResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'parley-bench-models-'));
   const runtimes: ParleyRuntime[] = [];
   const make = (prewarm: boolean): ParleyRuntime => {
@@ -128,7 +154,7 @@ export async function modelBench(options: { rounds: number; maxTokens: number })
     runtimes.push(rt);
     return rt;
   };
-  const model = await benchModel(scratch);
+  const model = await benchModel(scratch, options.model);
   const ref = { backend: 'llama', model_id: model.id };
   try {
     const description = await inspectGguf(model.path, 2048);
@@ -168,19 +194,23 @@ export async function modelBench(options: { rounds: number; maxTokens: number })
       sequences: 1,
     });
     const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    const tokens: Token[] = chatPromptPieces(request.messages).flatMap((p) =>
-      direct.tokenize(p.text, p.control),
-    );
+    const pieces = chatPromptPieces(request.messages);
     const directTurn = async (): Promise<Timing> => {
       let first = 0;
       let last = 0;
       let chunks = 0;
+      let generated = 0;
       const start = performance.now();
+      // Tokenizing is part of the call, as for any caller that has a prompt, not tokens.
+      const tokens: Token[] = pieces.flatMap((p) => direct.tokenize(p.text, p.control));
       await completion.generateCompletion(tokens, {
         maxTokens: sampling.maxTokens,
         temperature: sampling.temperature,
         topP: sampling.topP,
         seed: sampling.seed,
+        onToken: (t) => {
+          generated += t.length;
+        },
         onTextChunk: () => {
           const now = performance.now();
           if (chunks === 0) first = now;
@@ -188,7 +218,7 @@ export async function modelBench(options: { rounds: number; maxTokens: number })
           chunks++;
         },
       });
-      return timing(start, first, last, chunks);
+      return timing(start, first, last, generated, chunks);
     };
     await directTurn(); // warm-up, like the runtime's cold turn
     const runtimeTimings: Timing[] = [];

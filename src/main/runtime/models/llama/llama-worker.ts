@@ -106,8 +106,26 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
   });
 }
 
+/**
+ * Tokenized prompt pieces, most recent last. Turns repeat most of their prompt (the system message
+ * changes only when the world does), so most pieces are found here.
+ */
+const pieceTokens = new Map<string, Token[]>();
+const PIECE_CACHE = 64;
+
+function tokenizePiece(m: LlamaModel, p: PromptPiece): Token[] {
+  const key = `${p.control ? 'c' : 't'}${p.text}`;
+  let tokens = pieceTokens.get(key);
+  if (tokens === undefined) {
+    tokens = m.tokenize(p.text, p.control);
+    if (pieceTokens.size >= PIECE_CACHE) pieceTokens.delete(pieceTokens.keys().next().value ?? '');
+  } else pieceTokens.delete(key);
+  pieceTokens.set(key, tokens);
+  return tokens;
+}
+
 function promptTokens(m: LlamaModel, pieces: readonly PromptPiece[]): Token[] {
-  if (parleyFormat) return pieces.flatMap((p) => m.tokenize(p.text, p.control));
+  if (parleyFormat) return pieces.flatMap((p) => tokenizePiece(m, p));
   // Any other model: rebuild the chat and let its own template format it.
   const history: ChatHistoryItem[] = [];
   let role: 'system' | 'user' | 'assistant' | undefined;
@@ -136,6 +154,17 @@ async function generate(msg: Extract<ToWorker, { type: 'generate' }>): Promise<v
   const started = performance.now();
   let firstTokenMs: number | null = null;
   let tokens = 0;
+  // Text goes out on the next turn of the event loop, which comes while llama.cpp computes the next
+  // token on its own thread: sending overlaps generation instead of delaying it. Text produced
+  // meanwhile travels in the same message.
+  let pending = '';
+  let flushScheduled = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    if (pending === '') return;
+    channel.send({ type: 'chunk', id: msg.id, text: pending, tokens });
+    pending = '';
+  };
   try {
     const result = await completion.generateCompletionWithMeta(promptTokens(model, msg.prompt), {
       maxTokens: msg.maxTokens,
@@ -149,9 +178,14 @@ async function generate(msg: Extract<ToWorker, { type: 'generate' }>): Promise<v
       },
       onTextChunk: (text) => {
         firstTokenMs ??= performance.now() - started;
-        channel.send({ type: 'chunk', id: msg.id, text, tokens });
+        pending += text;
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
       },
     });
+    flush(); // before `done`, so nothing follows it
     const reason = result.metadata.stopReason;
     const stop: GenerateStop =
       reason === 'abort' || abort.signal.aborted ? 'aborted' : reason === 'maxTokens' ? 'max_tokens' : 'eog';
