@@ -199,6 +199,22 @@ describe('llama.cpp workers in the warm pool', () => {
     lease.release();
   });
 
+  it('two turns streaming from one model at once take turns on its context; both complete', async () => {
+    const h = makePool();
+    const [a, b] = await Promise.all([h.pool.acquire(ref(0)), h.pool.acquire(ref(0))]);
+    const [x, y] = await Promise.all([collect(asLlama(a.model)), collect(asLlama(b.model))]);
+    a.release();
+    b.release();
+    expect(x.join('').length).toBeGreaterThan(0);
+    expect(y.join('').length).toBeGreaterThan(0);
+    expect(h.done.map((r) => [r.stop, r.tokens])).toEqual([
+      ['max_tokens', 64],
+      ['max_tokens', 64],
+    ]);
+    // Same request, same seed: node-llama-cpp runs them one after the other on the sequence, same text.
+    expect(x.join('')).toBe(y.join(''));
+  });
+
   it('shares one load among 10 concurrent requests: one worker, one copy', async () => {
     const h = makePool();
     const leases = await Promise.all(Array.from({ length: 10 }, () => h.pool.acquire(ref(1))));
