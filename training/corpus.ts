@@ -9,8 +9,7 @@
  *
  * Out (training/out/):
  *   tokens.bin   uint16 LE token ids, examples back to back (encode(..., { special: true }))
- *   mask.bin     uint8 per token, what the token is: 0 system turn (and the user marker), 1 the rest of
- *                the prompt (player line, `<|end|>`, assistant marker), 2 reply and its `<|end|>`
+ *   mask.bin     uint8 per token: 1 where the loss applies (reply and its `<|end|>`), 0 on the prompt
  *   index.json   groups of examples sharing a prompt prefix (system turn + `<|user|>\n`), splits, hash
  *   vocab.json   the character vocabulary (chars, token texts, control ids)
  *   heldout.json prompts from a different seed, for train.py's reference and evaluate.ts
@@ -46,9 +45,6 @@ function sharedPrefix(messages: readonly ChatMessage[]): string {
   if (system?.role !== 'system') throw new Error('buildPrompt no longer starts with a system message');
   return `${CHAT_TOKENS.system}\n${system.content}${CHAT_TOKENS.end}\n${CHAT_TOKENS.user}\n`;
 }
-
-/** mask.bin codes; train.py weights the loss per code. */
-const MASK = { system: 0, user: 1, reply: 2 } as const;
 
 interface Example {
   readonly start: number;
@@ -147,7 +143,7 @@ async function main(): Promise<void> {
       });
       for (const [i, id] of ids.entries()) {
         tokens.push(id);
-        mask.push(i >= promptIds.length ? MASK.reply : i >= prefix.length ? MASK.user : MASK.system);
+        mask.push(i >= promptIds.length ? 1 : 0);
       }
       replyTokens.push(ids.length - promptIds.length);
       stats.examples += 1;
@@ -178,7 +174,7 @@ async function main(): Promise<void> {
     val_groups: valGroups,
     examples: stats.examples,
     tokens: tokens.length,
-    reply_tokens: mask.filter((m) => m === MASK.reply).length,
+    reply_tokens: mask.reduce((a, b) => a + b, 0),
     mean_reply_tokens: Math.round(meanReply * 10) / 10,
     longest_example_tokens: stats.longest,
     longest_prompt_tokens: stats.promptLongest,

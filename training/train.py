@@ -247,10 +247,10 @@ class Corpus:
         for start, length in g.examples:
             assert length > g.prefix_len
             assert np.array_equal(self.tokens[start : start + g.prefix_len], ref), "prefix differs in a group"
-            assert not self.mask[start : start + g.prefix_len].any(), "a shared prefix must be all system turn"
+            assert not self.mask[start : start + g.prefix_len].any(), "loss mask set inside a shared prefix"
 
     def batch(self, g: Group) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(prefix (1, P), inputs (K, S), targets (K, S), target mask codes (K, S); padding 255)."""
+        """(prefix (1, P), inputs (K, S), targets (K, S), weights (K, S)) for one group."""
         p = g.prefix_len
         prefix = torch.from_numpy(self.tokens[g.prefix_start : g.prefix_start + p].copy()).unsqueeze(0)
         # The prefix is computed once with a cache; each continuation feeds tokens from position p on.
@@ -260,39 +260,24 @@ class Corpus:
         width = max(n for _, n in rest) - 1
         inputs = torch.zeros((len(rest), width), dtype=torch.int64)
         targets = torch.zeros((len(rest), width), dtype=torch.int64)
-        codes = torch.full((len(rest), width), 255, dtype=torch.uint8)
+        weights = torch.zeros((len(rest), width), dtype=torch.float32)
         for i, (s, n) in enumerate(rest):
             inputs[i, : n - 1] = torch.from_numpy(self.tokens[s : s + n - 1])
             targets[i, : n - 1] = torch.from_numpy(self.tokens[s + 1 : s + n])
-            codes[i, : n - 1] = torch.from_numpy(self.mask[s + 1 : s + n].copy())
-        return prefix, inputs, targets, codes
+            weights[i, : n - 1] = torch.from_numpy(self.mask[s + 1 : s + n].astype(np.float32))
+        return prefix, inputs, targets, weights
 
 
-MASK_SYSTEM, MASK_USER, MASK_REPLY = 0, 1, 2  # mask.bin codes (corpus.ts)
-
-
-def group_loss(
-    model: Llama, corpus: Corpus, g: Group, system_weight: float = 0.0, user_weight: float = 0.0
-) -> tuple[Tensor, Tensor, float, int]:
-    """Summed cross-entropy of a group: (reply part, weighted prompt part, reply tokens, tokens computed).
-
-    The prompt part is language modelling on the system turn (once per group) and on the player
-    lines; it trains the representations the reply must read, and is reported separately.
-    """
-    prefix, inputs, targets, codes = corpus.batch(g)
-    hidden_p, past = model(prefix, 0)
+def group_loss(model: Llama, corpus: Corpus, g: Group) -> tuple[Tensor, float, int]:
+    """Summed masked cross-entropy over a group's reply tokens, its weight, and tokens computed."""
+    prefix, inputs, targets, weights = corpus.batch(g)
+    _, past = model(prefix, 0)
     hidden, _ = model(inputs, prefix.shape[1], past)
-    flat_h, flat_t, flat_c = hidden.view(-1, hidden.shape[-1]), targets.view(-1), codes.view(-1)
-    reply = flat_c == MASK_REPLY
-    reply_sum = F.cross_entropy(model.logits(flat_h[reply]), flat_t[reply], reduction="sum")
-    aux = torch.zeros(())
-    if user_weight > 0:
-        user = flat_c == MASK_USER
-        aux = aux + user_weight * F.cross_entropy(model.logits(flat_h[user]), flat_t[user], reduction="sum")
-    if system_weight > 0:
-        logits_p = model.logits(hidden_p[0, :-1])
-        aux = aux + system_weight * F.cross_entropy(logits_p, prefix[0, 1:], reduction="sum")
-    return reply_sum, aux, float(reply.sum()), int(prefix.numel() + inputs.numel())
+    keep = weights.view(-1) > 0
+    logits = model.logits(hidden.view(-1, hidden.shape[-1])[keep])
+    loss = F.cross_entropy(logits, targets.view(-1)[keep], reduction="none")
+    w = weights.view(-1)[keep]
+    return (loss * w).sum(), float(w.sum()), int(prefix.numel() + inputs.numel())
 
 
 @torch.no_grad()
@@ -301,7 +286,7 @@ def evaluate(model: Llama, corpus: Corpus, groups: list[Group]) -> float:
     model.eval()
     total, weight = 0.0, 0.0
     for g in groups:
-        s, _, w, _ = group_loss(model, corpus, g)
+        s, w, _ = group_loss(model, corpus, g)
         total += float(s)
         weight += w
     model.train()
@@ -398,8 +383,6 @@ def parse_args() -> argparse.Namespace:
     a.add_argument("--warmup", type=int, default=60)
     a.add_argument("--lr-floor", type=float, default=0.05, help="final lr as a fraction of --lr")
     a.add_argument("--weight-decay", type=float, default=0.1)
-    a.add_argument("--system-weight", type=float, default=0.1, help="loss weight of system-turn tokens")
-    a.add_argument("--user-weight", type=float, default=0.5, help="loss weight of player-line tokens")
     a.add_argument("--minutes", type=float, default=90.0, help="hard cap on training wall time")
     a.add_argument("--eval-every", type=int, default=100)
     a.add_argument("--val-groups", type=int, default=12, help="validation groups used per evaluation")
@@ -457,21 +440,18 @@ def main() -> None:
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
-        weight = 0.0
-        reply_sums: list[Tensor] = []
-        aux_sums: list[Tensor] = []
+        loss_sum, weight = torch.zeros(()), 0.0
+        sums: list[Tensor] = []
         for _ in range(args.groups_per_step):
             if not order:
                 order = list(rng.permutation(len(train)))
                 epoch += 1
-            r, x, w, n = group_loss(model, corpus, train[order.pop()], args.system_weight, args.user_weight)
-            reply_sums.append(r)
-            aux_sums.append(x)
+            s, w, n = group_loss(model, corpus, train[order.pop()])
+            sums.append(s)
             weight += w
             tokens_computed += n
-        # Normalised by reply tokens only: the prompt terms add to the reply loss, never dilute it.
-        loss_sum = torch.stack(reply_sums).sum() / weight
-        (loss_sum + torch.stack(aux_sums).sum() / weight).backward()
+        loss_sum = torch.stack(sums).sum() / weight
+        loss_sum.backward()
         grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
         opt.step()
         tokens_supervised += weight
