@@ -36,15 +36,8 @@ import Database from 'better-sqlite3';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Ledger, type CommitInput } from '../src/main/runtime/authority/ledger';
 import type { ProvenanceRecord } from '../src/main/runtime/authority/provenance';
-import { systemClock } from '../src/main/runtime/core/clock';
-import type {
-  GenerationRequest,
-  LoadedModel,
-  LoadOptions,
-  ModelBackend,
-} from '../src/main/runtime/models/backend';
-import { SCRIPTED_LINES, ScriptedBackend } from '../src/main/runtime/models/scripted-backend';
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
+import { FirehoseBackend } from '../src/main/runtime/testing/firehose-backend';
 import { startServer } from '../src/main/runtime/transport/ws-server';
 import { AGENT_NAMES } from '../src/shared/agents';
 import { PROTOCOL_VERSION, STREAM_PATH, type CommandInput } from '../src/shared/commands';
@@ -117,53 +110,11 @@ type ChildMessage =
 type ParentMessage =
   { readonly type: 'frames'; readonly frames: readonly string[] } | { readonly type: 'stop' };
 
-const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+const BENCH_TOKEN = 'bench-token-0123456789abcdef0123456789';
 /** Same as the Parley server's default: event delivery pauses past this many buffered bytes. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** A forgotten child must not outlive the benchmark. */
 const CHILD_LIFETIME_MS = 300_000;
-
-const VOCABULARY = SCRIPTED_LINES.join(' ').split(/\s+/);
-
-/** `tokens:<n>` → n word tokens of inn-keeper prose; anything else → a short line. */
-function benchScript(request: GenerationRequest): string {
-  const line = request.messages.findLast((m) => m.role === 'user')?.content ?? '';
-  const match = /^tokens:(\d+)$/.exec(line);
-  const n = match === null ? 8 : Number(match[1]);
-  const words: string[] = [];
-  for (let i = 0; i < n; i++) words.push(VOCABULARY[i % VOCABULARY.length] ?? 'ale');
-  return words.join(' ');
-}
-
-/**
- * The scripted backend replying by `benchScript` for every model, without the NPC's token cap (scenarios
- * cap `max_tokens` at 8192; one throughput turn streams STREAM_TOKENS tokens).
- */
-class UncappedScriptedBackend implements ModelBackend {
-  readonly kind = 'scripted';
-  private readonly inner = new ScriptedBackend({
-    clock: systemClock,
-    tokenIntervalMs: 0,
-    script: benchScript,
-  });
-
-  async load(modelId: string, options?: LoadOptions): Promise<LoadedModel> {
-    const model = await this.inner.load(modelId, options);
-    return {
-      info: model.info,
-      stream: (request, signal) =>
-        model.stream(
-          { ...request, sampling: { ...request.sampling, maxTokens: Number.MAX_SAFE_INTEGER } },
-          signal,
-        ),
-      unload: () => model.unload(),
-    };
-  }
-
-  dispose(): Promise<void> {
-    return this.inner.dispose();
-  }
-}
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -175,7 +126,7 @@ async function startParley(mode: 'parley-ack' | 'parley-stream'): Promise<() => 
     mode === 'parley-ack'
       ? createRuntime({ dataDir, runId: 'bench', scripted: { tokenIntervalMs: 60_000 } })
       : // The default scenario's NPC (Mira), her model replaced by the uncapped bench script.
-        createRuntime({ dataDir, runId: 'bench', backends: [new UncappedScriptedBackend()] });
+        createRuntime({ dataDir, runId: 'bench', backends: [new FirehoseBackend()] });
   const server = await startServer(runtime, { token: BENCH_TOKEN, host: '127.0.0.1', port: 0 });
   send({ type: 'ready', port: server.port, url: server.wsUrl, token: BENCH_TOKEN });
   return async () => {

@@ -9,8 +9,8 @@ test('type a line, watch the reply stream as a preview, see it committed to the 
 }, testInfo) => {
   const inspector = new InspectorPage(page);
   await inspector.open(parley.url);
-  // The token left the address bar.
-  expect(page.url()).not.toContain('token=');
+  // The pairing code left the address bar.
+  expect(page.url()).not.toContain('pair=');
   await inspector.newSession();
   const turn = await inspector.say('Good evening. Any rooms free tonight?');
   const reply = inspector.reply(turn);

@@ -15,7 +15,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 export interface ParleyServerProcess {
-  /** Inspector URL with the launch token in its fragment. */
+  /** The one-time inspector link serve printed (a pairing code in its fragment; works once). */
   readonly url: string;
   readonly dataDir: string;
   readonly ledgerFile: string;

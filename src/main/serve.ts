@@ -10,6 +10,11 @@ import { HOST_USAGE, isLoopback, modelsConfig, parseHostOptions } from './runtim
 import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
 import { loadScenarioDir, type LoadedScenario } from './runtime/authority/scenario-loader';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
+import {
+  connectionFilePath,
+  removeConnectionFile,
+  writeConnectionFile,
+} from './runtime/transport/connection-file';
 import { startServer } from './runtime/transport/ws-server';
 
 async function main(): Promise<void> {
@@ -31,10 +36,10 @@ async function main(): Promise<void> {
     );
   let scenarios: LoadedScenario[] = [...BUILTIN_SCENARIOS];
   let runtime: ParleyRuntime;
+  const dataDir = options.dataDir ?? defaultDataDir();
   try {
     if (options.scenarioDir !== undefined)
       scenarios = [...scenarios, ...loadScenarioDir(options.scenarioDir)];
-    const dataDir = options.dataDir ?? defaultDataDir();
     const models = modelsConfig(options, dataDir, process.env);
     if (models.warning !== null) process.stderr.write(`parley serve: ${models.warning}\n`);
     runtime = createRuntime({
@@ -56,17 +61,35 @@ async function main(): Promise<void> {
     port: options.port,
     staticDir: join(here, '../renderer'),
   });
+  // The token goes to this owner-only file, never to stdout, a log or a URL.
+  const connectionFile = connectionFilePath(dataDir);
+  writeConnectionFile(connectionFile, {
+    format: 'parley-connection',
+    version: 1,
+    pid: process.pid,
+    run_id: runtime.runId,
+    http_url: server.url,
+    ws_url: server.wsUrl,
+    agui_url: server.aguiUrl,
+    token: options.token,
+    started_at: runtime.clock.now(),
+  });
+  const pair = server.pairingUrl();
+  const minutes = Math.round((pair.expires_at - runtime.clock.now()) / 60_000);
   process.stdout.write(
     `Parley is serving (run ${runtime.runId}).\n` +
-      `  Open the inspector: ${server.pageUrl}\n` +
+      `  Open the inspector: ${pair.page_url}\n` +
+      `    (a one-time link, valid ${minutes} min; \`npm run pair\` prints a new one)\n` +
       `  WebSocket endpoint: ${server.wsUrl}\n` +
+      `  AG-UI endpoint:     ${server.aguiUrl}\n` +
+      `  Connection file (token for local tools, owner-only): ${connectionFile}\n` +
       `  Ledger: ${runtime.ledger.file}\n` +
       `  Model: ${describeDefaultModel(runtime)}; models folder ${runtime.catalog.modelsDir ?? '(none)'}\n` +
       `  Scenarios: ${runtime.scenarios
         .all()
         .map((s) => s.scenario.id)
         .join(', ')} (default ${runtime.scenarios.defaultId})\n` +
-      `  Token: ${options.tokenFromEnv ? 'from PARLEY_TOKEN' : 'generated for this launch (in the URL fragment above)'}\n` +
+      `  Token: ${options.tokenFromEnv ? 'from PARLEY_TOKEN' : 'generated for this launch'}\n` +
       'Press Ctrl+C to stop.\n',
   );
   let stopping = false;
@@ -78,7 +101,10 @@ async function main(): Promise<void> {
     void runtime
       .dispose()
       .then(() => server.close())
-      .then(() => process.exit(0));
+      .then(() => {
+        removeConnectionFile(connectionFile);
+        process.exit(0);
+      });
   };
   process.on('SIGINT', () => {
     stop('SIGINT');

@@ -46,7 +46,10 @@ export const ErrorCode = {
   frame_too_large: 'frame_too_large',
   /** `hello` is required before any other command. */
   hello_required: 'hello_required',
+  /** No credential, or a wrong one: a wrong token, or a pairing code that is unknown, used or expired. */
   unauthorized: 'unauthorized',
+  /** Too many invalid frames in a short time; the connection is closed. */
+  rate_limited: 'rate_limited',
   unsupported_protocol: 'unsupported_protocol',
   unknown_session: 'unknown_session',
   unknown_npc: 'unknown_npc',
@@ -79,11 +82,26 @@ const RequestId = z.string().min(1).max(128).optional();
 
 const SessionId = z.string().min(1).max(200);
 
+/**
+ * First frame of every connection. Credentials, exactly one unless the upgrade request carried
+ * `Authorization: Bearer <token>`: the launch `token` (local tools read it from the connection file),
+ * or a one-time `pair` code (the inspector page gets one in its address; the answer then carries the
+ * token so the page can reconnect).
+ */
 export const HelloCommand = z.object({
   type: z.literal('hello'),
   id: RequestId,
   protocol: z.number().int(),
-  token: z.string().min(1).max(512),
+  token: z.string().min(1).max(512).optional(),
+  pair: z.string().min(1).max(512).optional(),
+  /** Ask for telemetry bursts as `event.batch` frames (several events in one frame). */
+  batch: z.boolean().default(false),
+});
+
+/** Mints a one-time pairing link for a browser (for example when the printed one was used). */
+export const AuthPairCommand = z.object({
+  type: z.literal('auth.pair'),
+  id: RequestId,
 });
 
 export const SessionCreateCommand = z.object({
@@ -253,6 +271,7 @@ export const NpcSettingsSetCommand = z.object({
 
 export const Command = z.discriminatedUnion('type', [
   HelloCommand,
+  AuthPairCommand,
   SessionCreateCommand,
   SessionListCommand,
   SessionSubscribeCommand,
@@ -302,7 +321,20 @@ export const HelloResult = z.object({
   server: z.string(),
   /** Per-connection limit on one inbound frame, bytes. */
   max_frame_bytes: z.number().int().positive(),
+  /** Whether telemetry may arrive as `event.batch` frames (asked for with `batch: true`). */
+  batch: z.boolean(),
+  /** The server pings this often; a client that does not answer two pings in a row is dropped. */
+  heartbeat_ms: z.number().int().positive(),
+  /** Only when the client paired with a one-time code: the launch token, for reconnecting. */
+  token: z.string().optional(),
 });
+export const AuthPairResult = z.object({
+  /** The inspector's address with a one-time code in its fragment (`#pair=…`). */
+  page_url: z.string(),
+  /** Epoch ms after which the code is refused (it is also refused once used). */
+  expires_at: z.number(),
+});
+export type AuthPairResult = z.infer<typeof AuthPairResult>;
 export const SessionCreateResult = SessionSummary;
 export const SessionListResult = z.object({ sessions: z.array(SessionSummary) });
 export const SessionSubscribeResult = z.object({
@@ -410,6 +442,7 @@ export const ModelsHintResult = z.object({
 
 export const RESULT_SCHEMAS = {
   hello: HelloResult,
+  'auth.pair': AuthPairResult,
   'session.create': SessionCreateResult,
   'session.list': SessionListResult,
   'session.subscribe': SessionSubscribeResult,
@@ -469,11 +502,21 @@ export const SubscriptionEndedFrame = z.object({
   error: ProtocolError,
 });
 
+/**
+ * Several events in one frame, in seq order, for a client that asked for batches in `hello`. Only
+ * a burst of telemetry is batched; a batch that holds an authoritative event ends with it.
+ */
+export const EventBatchFrame = z.object({
+  type: z.literal('event.batch'),
+  events: z.array(EventEnvelope).min(1),
+});
+
 export const ControlFrame = z.discriminatedUnion('type', [ResultFrame, ErrorFrame, SubscriptionEndedFrame]);
 export type ControlFrame = z.infer<typeof ControlFrame>;
 export type ResultFrame = z.infer<typeof ResultFrame>;
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export type SubscriptionEndedFrame = z.infer<typeof SubscriptionEndedFrame>;
+export type EventBatchFrame = z.infer<typeof EventBatchFrame>;
 
-export const ServerFrame = z.union([ControlFrame, EventEnvelope]);
+export const ServerFrame = z.union([ControlFrame, EventBatchFrame, EventEnvelope]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelRef } from '../../shared/common';
 import { EMBEDDED_MODEL_ID, embeddedModelPath } from './models/llama/llama-backend';
 import type { RuntimeConfig } from './runtime';
+import { MIN_TOKEN_LENGTH, newToken } from './transport/credentials';
 
 export interface HostOptions {
   /** Undefined when not given: each host has its own default. */
@@ -42,7 +42,7 @@ export const HOST_USAGE = `Options:
                             e.g. http://127.0.0.1:11434/v1; its models are 'openai:<name>'
   --help
 Environment:
-  PARLEY_TOKEN              use this launch token instead of a random one (at least 16 characters)
+  PARLEY_TOKEN              use this launch token instead of a random one (at least 32 characters)
   PARLEY_OPENAI_API_KEY     bearer token for --openai-url`;
 
 function modelOption(raw: string | undefined): ModelRef | null {
@@ -100,13 +100,15 @@ export function parseHostOptions(
   const str = (v: string | boolean | undefined): string | undefined =>
     typeof v === 'string' ? v : undefined;
   const envToken = env.PARLEY_TOKEN;
-  if (envToken !== undefined && envToken.length < 16)
-    throw new Error('PARLEY_TOKEN must be at least 16 characters (128 random bits recommended)');
+  if (envToken !== undefined && envToken.length < MIN_TOKEN_LENGTH)
+    throw new Error(
+      `PARLEY_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (128 random bits, e.g. 32 hex digits)`,
+    );
   return {
     dataDir: str(values['data-dir']),
     host: str(values.host) ?? '127.0.0.1',
     port: intOption('port', str(values.port), 7420, 0, 65535),
-    token: envToken ?? randomBytes(16).toString('hex'),
+    token: envToken ?? newToken(),
     tokenFromEnv: envToken !== undefined,
     tokenIntervalMs: intOption('token-interval-ms', str(values['token-interval-ms']), 40, 0, 10_000),
     scenarioDir: str(values['scenario-dir']),

@@ -12,7 +12,8 @@ export interface FrameSink {
   sendControl(frame: ControlFrame): void;
 }
 
-export type Executable = Exclude<Command, { type: 'hello' }>;
+/** Commands every transport executes alike; `hello` and `auth.pair` are the WebSocket connection's own. */
+export type Executable = Exclude<Command, { type: 'hello' | 'auth.pair' }>;
 
 export interface Executed {
   readonly result: ResultOf<CommandType>;

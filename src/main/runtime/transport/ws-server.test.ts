@@ -1,95 +1,32 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ServerFrame, type ServerFrame as Frame } from '../../../shared/commands';
-import type { EventEnvelope } from '../../../shared/protocol';
 import { streamViolations } from '../testing/invariants';
+import { closeAllClients, errorCode, WsTestClient } from '../testing/ws-test-client';
 import { createTestRuntime, type TestRuntime } from '../testing/test-runtime';
 import { startServer, type ParleyServer } from './ws-server';
 
 const TOKEN = '0123456789abcdef0123456789abcdef';
 let t: TestRuntime;
 let server: ParleyServer;
-const clients: WebSocket[] = [];
 
 beforeEach(async () => {
   t = createTestRuntime({ scripted: { tokenIntervalMs: 1 } });
   server = await startServer(t.runtime, { token: TOKEN, maxFrameBytes: 1024, hardMaxFrameBytes: 4096 });
 });
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
+  closeAllClients();
   await server.close();
   await t.dispose();
 });
 
-/** A test client: frames are schema-checked as they arrive and kept in order. */
-class Client {
-  readonly frames: Frame[] = [];
-  private waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
-  closed: { code: number; reason: string } | undefined;
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer) => {
-      const frame = ServerFrame.parse(JSON.parse(data.toString('utf8')));
-      this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.pred(frame)) return true;
-        w.resolve(frame);
-        return false;
-      });
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-    });
-  }
-  static async open(headers: Record<string, string> = {}): Promise<Client> {
-    const ws = new WebSocket(server.wsUrl, { headers });
-    clients.push(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => {
-        resolve();
-      });
-      ws.once('error', reject);
-    });
-    return new Client(ws);
-  }
-  send(value: unknown): void {
-    this.ws.send(typeof value === 'string' ? value : JSON.stringify(value));
-  }
-  next(pred: (f: Frame) => boolean): Promise<Frame> {
-    const seen = this.frames.find(pred);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
-  }
-  reply(id: string): Promise<Frame> {
-    return this.next((f) => (f.type === 'result' || f.type === 'error') && f.id === id);
-  }
-  async call(id: string, command: Record<string, unknown>): Promise<Frame> {
-    this.send({ ...command, id });
-    return this.reply(id);
-  }
-  events(): EventEnvelope[] {
-    return this.frames.filter((f): f is EventEnvelope => 'v' in f);
-  }
-  waitClosed(): Promise<{ code: number; reason: string }> {
-    return new Promise((resolve) => {
-      if (this.closed !== undefined) resolve(this.closed);
-      else
-        this.ws.once('close', (code, reason) => {
-          resolve({ code, reason: reason.toString() });
-        });
-    });
-  }
-}
+const Client = {
+  open: (headers: Record<string, string> = {}): Promise<WsTestClient> =>
+    WsTestClient.open(server.wsUrl, headers),
+};
 
-async function helloClient(): Promise<Client> {
-  const c = await Client.open();
-  const r = await c.call('h', { type: 'hello', protocol: 1, token: TOKEN });
-  expect(r.type).toBe('result');
-  return c;
-}
-
-function errorCode(f: Frame): string | undefined {
-  return f.type === 'error' ? f.error.code : undefined;
+function helloClient(): Promise<WsTestClient> {
+  return WsTestClient.hello(server.wsUrl, TOKEN);
 }
 
 describe('WebSocket endpoint', () => {

@@ -1,6 +1,6 @@
 import type { ParleyPreloadApi } from './ipc-api';
 import { IpcBridge } from './ipc-bridge';
-import { streamUrl, takeToken } from './page-location';
+import { streamUrl, takeCredential, tokenStore } from './page-location';
 import type { Bridge } from './types';
 import { WsBridge } from './ws-bridge';
 
@@ -11,8 +11,12 @@ import { WsBridge } from './ws-bridge';
 export function createBridge(win: Window = window): Bridge {
   const preload = (win as Window & { parley?: ParleyPreloadApi }).parley;
   if (preload !== undefined) return new IpcBridge(preload);
-  const token = takeToken({ location: win.location, storage: win.sessionStorage, history: win.history });
-  return new WsBridge({ url: streamUrl(win.location), token });
+  const env = { location: win.location, storage: win.sessionStorage, history: win.history };
+  return new WsBridge({
+    url: streamUrl(win.location),
+    credential: takeCredential(env),
+    tokens: tokenStore(env),
+  });
 }
 
 export type { Bridge, BridgeStatus, ConnectionState } from './types';

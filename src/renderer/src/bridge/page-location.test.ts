@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamUrl, takeToken, TOKEN_STORAGE_KEY, type PageLocation } from './page-location';
+import { streamUrl, takeCredential, tokenStore, TOKEN_STORAGE_KEY, type PageLocation } from './page-location';
 
 function environment(hash: string, stored: string | null = null) {
   const storage = new Map<string, string>(stored === null ? [] : [[TOKEN_STORAGE_KEY, stored]]);
@@ -17,6 +17,7 @@ function environment(hash: string, stored: string | null = null) {
       storage: {
         getItem: (k: string) => storage.get(k) ?? null,
         setItem: (k: string, v: string) => void storage.set(k, v),
+        removeItem: (k: string) => void storage.delete(k),
       },
       history: {
         replaceState: (_data: unknown, _unused: string, url?: string | URL | null) =>
@@ -28,22 +29,39 @@ function environment(hash: string, stored: string | null = null) {
   };
 }
 
-describe('takeToken', () => {
-  it('moves the token from the address bar into session storage', () => {
-    const { env, storage, replaced } = environment('#token=abc123&panel=log');
-    expect(takeToken(env)).toBe('abc123');
-    expect(storage.get(TOKEN_STORAGE_KEY)).toBe('abc123');
+describe('takeCredential', () => {
+  it('takes the pairing code out of the address bar and stores nothing yet', () => {
+    const { env, storage, replaced } = environment('#pair=abc123&panel=log', 'old-token');
+    expect(takeCredential(env)).toEqual({ kind: 'pair', value: 'abc123' });
     expect(replaced).toEqual(['/?x=1#panel=log']);
+    // The old token stays until the pairing answers with the new one.
+    expect(storage.get(TOKEN_STORAGE_KEY)).toBe('old-token');
   });
 
-  it('falls back to the token stored by an earlier load of this tab', () => {
+  it('falls back to the token kept by an earlier pairing in this tab', () => {
     const { env, replaced } = environment('', 'kept');
-    expect(takeToken(env)).toBe('kept');
+    expect(takeCredential(env)).toEqual({ kind: 'token', value: 'kept' });
     expect(replaced).toEqual([]);
   });
 
-  it('returns null when there is no token anywhere', () => {
-    expect(takeToken(environment('#token=').env)).toBeNull();
+  it('never reads a token from the address: #token= is not a credential', () => {
+    const { env } = environment('#token=abc');
+    expect(takeCredential(env)).toBeNull();
+  });
+
+  it('returns null for an empty code and clears it from the address', () => {
+    const { env, replaced } = environment('#pair=');
+    expect(takeCredential(env)).toBeNull();
+    expect(replaced).toEqual(['/?x=1']);
+  });
+
+  it('the token store saves and forgets', () => {
+    const { env, storage } = environment('');
+    const store = tokenStore(env);
+    store.save('t1');
+    expect(storage.get(TOKEN_STORAGE_KEY)).toBe('t1');
+    store.forget();
+    expect(storage.has(TOKEN_STORAGE_KEY)).toBe(false);
   });
 });
 

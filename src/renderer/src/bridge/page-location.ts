@@ -1,7 +1,8 @@
 /**
- * Browser mode: the server prints `http://127.0.0.1:PORT/#token=…`. The token moves from the
- * address bar into sessionStorage (so it survives a reload but not the tab, and is not left in
- * history or screenshots), and the WebSocket endpoint is the page's own origin.
+ * Browser mode: the server prints a one-time link `http://127.0.0.1:PORT/#pair=…`. The code leaves the
+ * address bar at once (not left in history or screenshots) and is traded in `hello` for the launch
+ * token, which lives in sessionStorage (it survives a reload, not the tab). The token itself never
+ * appears in a URL. The WebSocket endpoint is the page's own origin.
  */
 
 import { STREAM_PATH } from '../../../shared/commands';
@@ -18,27 +19,46 @@ export interface PageLocation {
 
 export interface TokenEnvironment {
   readonly location: PageLocation;
-  readonly storage: Pick<Storage, 'getItem' | 'setItem'>;
+  readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
   readonly history: Pick<History, 'replaceState'>;
 }
 
-/** The access token from `#token=…` (then removed from the address bar) or from an earlier load of this tab. */
-export function takeToken(env: TokenEnvironment): string | null {
+/** What `hello` presents: a one-time pairing code, or the token kept from an earlier pairing. */
+export type Credential = { readonly kind: 'pair' | 'token'; readonly value: string };
+
+/** The pairing code from `#pair=…` (then removed from the address bar), else the token this tab kept. */
+export function takeCredential(env: TokenEnvironment): Credential | null {
   const params = new URLSearchParams(env.location.hash.replace(/^#/, ''));
-  const fromHash = params.get('token');
-  if (fromHash !== null && fromHash !== '') {
-    env.storage.setItem(TOKEN_STORAGE_KEY, fromHash);
-    params.delete('token');
+  const code = params.get('pair');
+  if (params.has('pair')) {
+    params.delete('pair');
     const rest = params.toString();
     env.history.replaceState(
       null,
       '',
       `${env.location.pathname}${env.location.search}${rest === '' ? '' : `#${rest}`}`,
     );
-    return fromHash;
   }
+  if (code !== null && code !== '') return { kind: 'pair', value: code };
   const stored = env.storage.getItem(TOKEN_STORAGE_KEY);
-  return stored === null || stored === '' ? null : stored;
+  return stored === null || stored === '' ? null : { kind: 'token', value: stored };
+}
+
+/** Where the bridge keeps the token a pairing returned, and forgets one the server refused. */
+export function tokenStore(env: Pick<TokenEnvironment, 'storage'>): TokenStore {
+  return {
+    save: (token) => {
+      env.storage.setItem(TOKEN_STORAGE_KEY, token);
+    },
+    forget: () => {
+      env.storage.removeItem(TOKEN_STORAGE_KEY);
+    },
+  };
+}
+
+export interface TokenStore {
+  save(token: string): void;
+  forget(): void;
 }
 
 /** `ws://host/v1/stream`, or `wss://` when the page itself came over TLS. */

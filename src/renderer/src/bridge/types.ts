@@ -12,8 +12,8 @@ import type {
 } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 
-/** `hello` is part of the WebSocket handshake, not something callers send. */
-export type BridgeCommandType = Exclude<CommandType, 'hello'>;
+/** Commands the inspector sends; `hello` and `auth.pair` belong to the WebSocket handshake and pairing tools. */
+export type BridgeCommandType = Exclude<CommandType, 'hello' | 'auth.pair'>;
 
 /** Commands as callers write them: defaults may be omitted, the correlation id is the bridge's. */
 export type BridgeCommands = { [K in BridgeCommandType]: Omit<Extract<CommandInput, { type: K }>, 'id'> };

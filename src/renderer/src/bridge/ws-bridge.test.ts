@@ -4,18 +4,24 @@ import type { EventEnvelope } from '../../../shared/protocol';
 import { envelopes, MODEL, sessionSummary } from '../testing/envelopes';
 import { MIRA_MODEL, npcSetting } from '../testing/model-fixtures';
 import { FakeServer, ManualTimers, settle } from '../testing/fake-socket';
+import type { Credential } from './page-location';
 import { BridgeError, type BridgeStatus } from './types';
 import { WsBridge } from './ws-bridge';
 
 const SUMMARY = sessionSummary('s1');
 
-function setup(options: { token?: string | null } = {}) {
+function setup(options: { credential?: Credential | null } = {}) {
   const server = new FakeServer();
   const timers = new ManualTimers();
   const invalid: string[] = [];
+  const stored: (string | null)[] = [];
   const bridge = new WsBridge({
     url: 'ws://127.0.0.1:1/v1/stream',
-    token: options.token === undefined ? 'secret' : options.token,
+    credential: options.credential === undefined ? { kind: 'token', value: 'secret' } : options.credential,
+    tokens: {
+      save: (token) => stored.push(token),
+      forget: () => stored.push(null),
+    },
     createSocket: server.factory,
     delay: timers.delay,
     onInvalidFrame: (reason) => invalid.push(reason),
@@ -34,6 +40,7 @@ function setup(options: { token?: string | null } = {}) {
     events,
     ended,
     invalid,
+    stored,
     states: () => statuses.map((s) => s.state),
   };
 }
@@ -54,7 +61,7 @@ describe('WsBridge handshake', () => {
     expect(server.last.url).toBe('ws://127.0.0.1:1/v1/stream');
     server.last.open();
     expect(server.last.sent).toEqual([
-      { type: 'hello', id: expect.any(String) as string, protocol: 1, token: 'secret' },
+      { type: 'hello', id: expect.any(String) as string, protocol: 1, token: 'secret', batch: true },
     ]);
     expect(states()).toEqual(['connecting']);
     server.last.handshake();
@@ -72,8 +79,52 @@ describe('WsBridge handshake', () => {
     await expect(listed).resolves.toEqual({ sessions: [SUMMARY] });
   });
 
-  it('stays closed without a token and says why', async () => {
-    const { server, bridge, statuses } = setup({ token: null });
+  it('pairs with a one-time code, keeps the token it is given, and reconnects with that token', () => {
+    const { server, timers, stored } = setup({ credential: { kind: 'pair', value: 'code1' } });
+    server.last.open();
+    expect(server.last.lastSent('hello')).toMatchObject({ pair: 'code1' });
+    expect(server.last.lastSent('hello')).not.toHaveProperty('token');
+    server.last.handshake({ token: 'launch-token' });
+    expect(stored).toEqual(['launch-token']);
+    server.last.drop();
+    timers.fireNext();
+    server.last.open();
+    expect(server.last.lastSent('hello')).toMatchObject({ token: 'launch-token' });
+    expect(server.last.lastSent('hello')).not.toHaveProperty('pair');
+  });
+
+  it('forgets a kept token the server refuses, and says the server may have restarted', () => {
+    const { server, stored, statuses } = setup();
+    server.last.open();
+    server.last.fail('hello', 'unauthorized', 'wrong token');
+    expect(stored).toEqual([null]);
+    expect(statuses.at(-1)?.error?.message).toMatch(/restarted.*npm run pair/);
+  });
+
+  it('unpacks event batches in order and resumes after their last seq', () => {
+    const { server, timers, bridge, events } = setup();
+    server.last.handshake();
+    void bridge.request({ type: 'session.subscribe', session_id: 's1' });
+    server.last.answer('session.subscribe', {
+      session_id: 's1',
+      from_seq: 1,
+      overflow_policy: 'drop_telemetry',
+    });
+    const ev = envelopes('s1');
+    const batch = [
+      ev('token_delta', 't1', { index: 0, text: 'a' }),
+      ev('token_delta', 't1', { index: 1, text: 'b' }),
+    ];
+    server.last.receive({ type: 'event.batch', events: batch });
+    expect(events.map((e) => e.seq)).toEqual([1, 2]);
+    server.last.drop();
+    timers.fireNext();
+    server.last.handshake();
+    expect(server.last.lastSent('session.subscribe')).toMatchObject({ session_id: 's1', from_seq: 3 });
+  });
+
+  it('stays closed without a credential and says why', async () => {
+    const { server, bridge, statuses } = setup({ credential: null });
     expect(server.sockets).toHaveLength(0);
     expect(statuses).toEqual([
       { state: 'closed', error: expect.objectContaining({ code: 'unauthorized' }) as unknown },
@@ -81,8 +132,8 @@ describe('WsBridge handshake', () => {
     expect((await rejection(bridge.request({ type: 'session.list' }))).code).toBe('not_connected');
   });
 
-  it('closes for good when the token is refused', async () => {
-    const { server, timers, bridge, statuses } = setup();
+  it('closes for good when the pairing code is refused', async () => {
+    const { server, timers, bridge, statuses } = setup({ credential: { kind: 'pair', value: 'used' } });
     const queued = bridge.request({ type: 'session.list' });
     server.last.open();
     server.last.fail('hello', 'unauthorized', 'bad token');

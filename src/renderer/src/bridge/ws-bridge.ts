@@ -10,6 +10,7 @@ import {
 } from '../../../shared/commands';
 import type { EventEnvelope, OverflowPolicy } from '../../../shared/protocol';
 import { BridgeEmitter } from './listeners';
+import type { Credential, TokenStore } from './page-location';
 import {
   browserSocketFactory,
   timerDelay,
@@ -32,8 +33,10 @@ import { parseResult } from './validate';
 export interface WsBridgeOptions {
   /** `ws://host/v1/stream` or `wss://…`. */
   url: string;
-  /** Access token for `hello`. Null when the page was opened without one: the bridge stays closed and says why. */
-  token: string | null;
+  /** What `hello` presents. Null when the page was opened without one: the bridge stays closed and says why. */
+  credential: Credential | null;
+  /** Keeps the token a pairing returns (for reconnects and reloads); forgets one the server refuses. */
+  tokens?: TokenStore;
   /** Default: the browser's `WebSocket`. */
   createSocket?: SocketFactory;
   /** Timer for reconnect backoff. Default: `setTimeout`. */
@@ -58,6 +61,9 @@ interface Outgoing {
   readonly pending: Pending;
 }
 
+const NOT_PAIRED =
+  'Not paired with a Parley server. Open the one-time link `npm run serve` printed, or run `npm run pair` for a new one.';
+
 /** Server answers to `hello` that retrying cannot fix. */
 const FATAL_HELLO_CODES: ReadonlySet<string> = new Set(['unauthorized', 'unsupported_protocol']);
 
@@ -75,7 +81,8 @@ const FATAL_HELLO_CODES: ReadonlySet<string> = new Set(['unauthorized', 'unsuppo
  */
 export class WsBridge implements Bridge {
   private readonly url: string;
-  private readonly token: string | null;
+  private credential: Credential | null;
+  private readonly tokens: TokenStore | undefined;
   private readonly createSocket: SocketFactory;
   private readonly delay: Delay;
   private readonly reconnectInitialMs: number;
@@ -109,7 +116,8 @@ export class WsBridge implements Bridge {
       );
     }
     this.url = options.url;
-    this.token = options.token;
+    this.credential = options.credential;
+    this.tokens = options.tokens;
     this.createSocket = options.createSocket ?? browserSocketFactory;
     this.delay = options.delay ?? timerDelay;
     this.reconnectInitialMs = initial;
@@ -120,15 +128,9 @@ export class WsBridge implements Bridge {
         console.warn(`Parley: dropped a server frame (${reason})`, data.slice(0, 200));
       });
 
-    if (this.token === null || this.token === '') {
+    if (this.credential === null || this.credential.value === '') {
       // No listener can be registered yet, so this only records the status.
-      this.emitter.setStatus({
-        state: 'closed',
-        error: {
-          code: 'unauthorized',
-          message: 'No access token. Open the address printed by the server (it ends with #token=…).',
-        },
-      });
+      this.emitter.setStatus({ state: 'closed', error: { code: 'unauthorized', message: NOT_PAIRED } });
     } else {
       this.connect();
     }
@@ -228,10 +230,26 @@ export class WsBridge implements Bridge {
   private sendHello(): void {
     const id = `hello${++this.requestCounter}`;
     this.helloId = id;
-    this.socket?.send(JSON.stringify({ type: 'hello', id, protocol: PROTOCOL_VERSION, token: this.token }));
+    const credential = this.credential;
+    if (credential === null) return;
+    this.socket?.send(
+      JSON.stringify({
+        type: 'hello',
+        id,
+        protocol: PROTOCOL_VERSION,
+        [credential.kind]: credential.value,
+        batch: true,
+      }),
+    );
   }
 
-  private handshakeDone(): void {
+  private handshakeDone(result: unknown): void {
+    // A pairing code works once: reconnects (and reloads) present the token it was traded for.
+    const token = (result as { token?: unknown } | null)?.token;
+    if (typeof token === 'string' && token !== '') {
+      this.credential = { kind: 'token', value: token };
+      this.tokens?.save(token);
+    }
     this.handshaken = true;
     this.failedAttempts = 0;
     this.emitter.setStatus({ state: 'connected', error: null });
@@ -349,19 +367,26 @@ export class WsBridge implements Bridge {
         this.subscriptions.delete(frame.session_id);
         this.emitter.emitEnded(frame);
         return;
+      case 'event.batch':
+        for (const event of frame.events) this.receiveEvent(event);
+        return;
       default:
-        this.resumeFrom.set(
-          frame.session_id,
-          Math.max(this.resumeFrom.get(frame.session_id) ?? 1, frame.seq + 1),
-        );
-        this.emitter.emitEvent(frame);
+        this.receiveEvent(frame);
     }
+  }
+
+  private receiveEvent(event: EventEnvelope): void {
+    this.resumeFrom.set(
+      event.session_id,
+      Math.max(this.resumeFrom.get(event.session_id) ?? 1, event.seq + 1),
+    );
+    this.emitter.emitEvent(event);
   }
 
   private receiveResult(frame: ResultFrame, data: string): void {
     if (frame.id !== null && frame.id === this.helloId) {
       if (frame.command === 'hello') {
-        this.handshakeDone();
+        this.handshakeDone(frame.result);
       } else {
         this.refused({ code: 'invalid_response', message: `hello was answered as ${frame.command}` });
       }
@@ -385,7 +410,16 @@ export class WsBridge implements Bridge {
   private receiveError(frame: ErrorFrame, data: string): void {
     const { code, message } = frame.error;
     if (frame.id !== null && frame.id === this.helloId) {
-      if (FATAL_HELLO_CODES.has(code)) this.refused({ code, message });
+      if (code === 'unauthorized') {
+        if (this.credential?.kind === 'token') this.tokens?.forget();
+        this.refused({
+          code,
+          message:
+            this.credential?.kind === 'token'
+              ? `${message}. The server may have restarted (each launch has a new token). ${NOT_PAIRED}`
+              : message,
+        });
+      } else if (FATAL_HELLO_CODES.has(code)) this.refused({ code, message });
       else this.connectionLost(`handshake failed: ${code}: ${message}`);
       return;
     }

@@ -40,14 +40,21 @@ export class FakeSocket implements MinimalSocket {
   }
 
   /** Opens the socket and accepts its `hello`. */
-  handshake(): void {
+  handshake(extra: Record<string, unknown> = {}): void {
     this.open();
     const hello = this.lastSent('hello');
     this.receive({
       type: 'result',
       id: hello.id,
       command: 'hello',
-      result: { protocol: 1, server: 'fake', max_frame_bytes: 1_048_576 },
+      result: {
+        protocol: 1,
+        server: 'fake',
+        max_frame_bytes: 1_048_576,
+        batch: true,
+        heartbeat_ms: 15_000,
+        ...extra,
+      },
     });
   }
 
