@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import { consoleLogger } from './runtime/core/logger';
 import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
 import { loadScenarioDir } from './runtime/authority/scenario-loader';
@@ -12,21 +12,30 @@ import { modelsConfig, parseHostOptions } from './runtime/host-options';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
 import { registerIpcHandlers } from './shell/ipc';
 import { utilityWorkerLauncher } from './shell/utility-launcher';
-import { createMainWindow, hardenSession, isTrustedRendererUrl } from './shell/window';
+import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './shell/app-protocol';
+import { APP_SCHEME, isRendererUrl, rendererUrl } from './shell/security';
+import { createMainWindow, hardenApp, hardenSession } from './shell/window';
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+const packaged = app.isPackaged;
+// The page that may navigate, open nothing, and talk IPC: see docs/electron-security.md.
+const renderer = rendererUrl(packaged, process.env);
+
 app.enableSandbox();
-app.on('web-contents-created', (_event, contents) => {
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-});
+// Must happen before `ready`: the renderer's scheme gets real origins and a secure context.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME_PRIVILEGES.scheme, privileges: { ...APP_SCHEME_PRIVILEGES.privileges } },
+]);
+hardenApp(app, renderer);
 
 let runtime: ParleyRuntime | undefined;
 let unregister: (() => void) | undefined;
 
 async function start(): Promise<void> {
   await app.whenReady();
-  hardenSession();
+  protocol.handle(APP_SCHEME, createAppProtocolHandler(join(outDir, 'renderer')));
+  hardenSession(session.defaultSession);
   const parsed = parseHostOptions(process.argv.slice(1), process.env, false);
   const dataDir = (parsed === 'help' ? undefined : parsed.dataDir) ?? app.getPath('userData');
   try {
@@ -61,11 +70,12 @@ async function start(): Promise<void> {
       },
     },
     runtime,
-    (url) => isTrustedRendererUrl(url, outDir),
+    (url) => isRendererUrl(url, renderer),
   );
-  createMainWindow(outDir);
+  createMainWindow(BrowserWindow, outDir, renderer, packaged);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createMainWindow(outDir);
+    if (BrowserWindow.getAllWindows().length === 0)
+      createMainWindow(BrowserWindow, outDir, renderer, packaged);
   });
 }
 
