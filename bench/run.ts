@@ -13,7 +13,8 @@
  *    before the next sample (a session runs one turn at a time).
  * 2. Sustained `token_delta` throughput to one subscribed client, scripted backend at tokenIntervalMs 0,
  *    versus a bare server sending the same frames (captured from the Parley run) with the same
- *    backpressure rule.
+ *    backpressure rule. Parley is measured twice: one frame per event, and a client that asked for
+ *    `event.batch` frames (the inspector does).
  * 3. Ledger commits, in this process, on the disk of the OS temp dir (WAL, synchronous=FULL):
  *    - full turns per second through the runtime (default scenario, NPC Mira's keyword-driven scripted
  *      model at tokenIntervalMs 0, a mix of committing and governance-failing player lines, one turn at
@@ -51,6 +52,8 @@ import {
 import { modelBench, type ModelBenchResult, type Timing } from './models';
 
 const quick = process.argv.includes('--quick');
+/** `--transport`: only the WebSocket sections (1, 2), e.g. while working on the transport. */
+const transportOnly = process.argv.includes('--transport');
 const ACK_WARMUP = quick ? 50 : 300;
 const ACK_SAMPLES = quick ? 200 : 2000;
 /** Parley and bare samples alternate in blocks of this many. */
@@ -80,7 +83,7 @@ const MODEL_MAX_TOKENS = quick ? 64 : 160;
 
 const ACK_TEXT = 'Good evening. Is there a room free for the night, and something hot to eat?';
 const TOKEN_DELTA_MARK = '"type":"token_delta"';
-const OVERFLOW_MARK = '"type":"stream_overflow"';
+const BATCH_MARK = '"type":"event.batch"';
 
 // ---------------------------------------------------------------------------------------------
 // Server side (child process, `--serve <mode>`)
@@ -357,8 +360,8 @@ class Client {
 }
 
 /** hello + session.create + session.subscribe; returns the session id. */
-async function openParleySession(client: Client, token: string): Promise<string> {
-  await client.request({ type: 'hello', id: 'hello', protocol: PROTOCOL_VERSION, token });
+async function openParleySession(client: Client, token: string, batch = false): Promise<string> {
+  await client.request({ type: 'hello', id: 'hello', protocol: PROTOCOL_VERSION, token, batch });
   const session = await client.request({ type: 'session.create', id: 'create' });
   const sessionId = String(session.session_id);
   await client.request({ type: 'session.subscribe', id: 'subscribe', session_id: sessionId });
@@ -513,6 +516,14 @@ async function ackRoundTrip(): Promise<AckResult> {
 // 2. token_delta throughput
 
 /** Counts token_delta frames until turn_final; keeps their text when `capture` is given. */
+/** How many times `mark` occurs in `data` (an `event.batch` frame carries many token deltas). */
+function countMarks(data: Buffer, mark: string): number {
+  let n = 0;
+  for (let at = data.indexOf(mark); at !== -1; at = data.indexOf(mark, at + mark.length)) n++;
+  return n;
+}
+
+/** Counts token_delta events until turn_final; keeps their frames when `capture` is given. */
 async function parleyStreamRound(
   client: Client,
   sessionId: string,
@@ -526,22 +537,35 @@ async function parleyStreamRound(
   const done = withLimit(
     new Promise<void>((resolve, reject) => {
       client.onFrame = (data) => {
-        if (data.includes(TOKEN_DELTA_MARK)) {
+        const batched = data.subarray(0, 24).includes(BATCH_MARK);
+        if (!batched && data.includes(TOKEN_DELTA_MARK)) {
           events++;
           bytes += data.length;
           capture?.push(data.toString('utf8'));
           return;
         }
-        const frame = JSON.parse(data.toString('utf8')) as Json;
-        if (frame.type === 'error') reject(new Error(`stream: server error ${JSON.stringify(frame.error)}`));
-        else if (data.includes(OVERFLOW_MARK)) dropped += Number((frame.payload as Json).dropped);
-        else if (frame.type === 'turn_final') t1 = performance.now();
-        else if (
-          frame.type === 'commit_succeeded' ||
-          frame.type === 'commit_failed' ||
-          frame.type === 'turn_failed'
-        )
-          resolve();
+        if (batched) {
+          events += countMarks(data, TOKEN_DELTA_MARK);
+          bytes += data.length;
+        }
+        // A batch may end with the frame that finishes the turn; only the tail needs parsing.
+        const frames: Json[] = batched
+          ? (JSON.parse(data.toString('utf8')) as { events: Json[] }).events.filter(
+              (e) => e.type !== 'token_delta',
+            )
+          : [JSON.parse(data.toString('utf8')) as Json];
+        for (const frame of frames) {
+          if (frame.type === 'error')
+            reject(new Error(`stream: server error ${JSON.stringify(frame.error)}`));
+          else if (frame.type === 'stream_overflow') dropped += Number((frame.payload as Json).dropped);
+          else if (frame.type === 'turn_final') t1 = performance.now();
+          else if (
+            frame.type === 'commit_succeeded' ||
+            frame.type === 'commit_failed' ||
+            frame.type === 'turn_failed'
+          )
+            resolve();
+        }
       };
     }),
     `stream of ${tokens} tokens`,
@@ -584,6 +608,8 @@ async function bareStreamRound(client: Client, count: number): Promise<Throughpu
 
 interface StreamResult {
   readonly parley: Throughput[];
+  /** The same turns to a client that asked for `event.batch` frames in hello. */
+  readonly batched: Throughput[];
   readonly bare: Throughput[];
   readonly frames: number;
   readonly meanFrameBytes: number;
@@ -601,8 +627,12 @@ async function tokenThroughput(): Promise<StreamResult> {
   const clients: Client[] = [];
   try {
     const [parleyClient, bareClient] = await openPair(clients, parleyServer.url, bareServer.url);
+    const batchClient = await Client.open(parleyServer.url);
+    clients.push(batchClient);
     const sessionId = await openParleySession(parleyClient, parleyServer.token);
+    const batchSession = await openParleySession(batchClient, parleyServer.token, true);
     await parleyStreamRound(parleyClient, sessionId, STREAM_WARMUP_TOKENS);
+    await parleyStreamRound(batchClient, batchSession, STREAM_WARMUP_TOKENS);
     const frames: string[] = [];
     await parleyStreamRound(parleyClient, sessionId, STREAM_TOKENS, frames);
     if (frames.length === 0) throw new Error('no token_delta frames captured');
@@ -610,13 +640,15 @@ async function tokenThroughput(): Promise<StreamResult> {
     await bareServer.next('frames-loaded');
     await bareStreamRound(bareClient, frames.length);
     const parley: Throughput[] = [];
+    const batched: Throughput[] = [];
     const bare: Throughput[] = [];
     for (let r = 0; r < STREAM_ROUNDS; r++) {
       parley.push(await parleyStreamRound(parleyClient, sessionId, STREAM_TOKENS));
+      batched.push(await parleyStreamRound(batchClient, batchSession, STREAM_TOKENS));
       bare.push(await bareStreamRound(bareClient, frames.length));
     }
     const meanFrameBytes = frames.reduce((n, f) => n + Buffer.byteLength(f), 0) / frames.length;
-    return { parley, bare, frames: frames.length, meanFrameBytes };
+    return { parley, batched, bare, frames: frames.length, meanFrameBytes };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all([parleyServer.stop(), bareServer.stop()]);
@@ -860,8 +892,33 @@ async function main(): Promise<void> {
   line('  dropped (drop_telemetry)', `${droppedTotal} in ${STREAM_ROUNDS} rounds`);
   line('bare ws, same frames', `${num(eventsPerSecond(b))} events/s  ${mbPerSecond(b).toFixed(2)} MB/s`);
   line('  rounds (events/s)', stream.bare.map((r) => num(eventsPerSecond(r))).join(', '));
-  const tput = eventsPerSecond(p) / eventsPerSecond(b);
-  line('ratio Parley / bare', ratio(tput));
+  const pb = medianBy(stream.batched, eventsPerSecond);
+  line(
+    'Parley, event.batch client',
+    `${num(eventsPerSecond(pb))} events/s  ${mbPerSecond(pb).toFixed(2)} MB/s`,
+  );
+  line('  rounds (events/s)', stream.batched.map((r) => num(eventsPerSecond(r))).join(', '));
+  const droppedBatched = stream.batched.reduce((n, r) => n + r.dropped, 0);
+  line('  dropped (drop_telemetry)', `${droppedBatched} in ${STREAM_ROUNDS} rounds`);
+  const tputSingle = eventsPerSecond(p) / eventsPerSecond(b);
+  const tput = eventsPerSecond(pb) / eventsPerSecond(b);
+  line('ratio Parley / bare', `one frame per event ${ratio(tputSingle)}  event.batch ${ratio(tput)}`);
+
+  const transportSummary = (): void => {
+    process.stdout.write('\nSummary (goals reported, not enforced)\n');
+    line(
+      `ACK p50 <= ${GOAL_ACK_RATIO}x bare echo`,
+      `${ratio(ackP50)}  ${ackP50 <= GOAL_ACK_RATIO ? 'MET' : 'MISSED'}`,
+    );
+    line(
+      `throughput >= ${GOAL_THROUGHPUT_RATIO}x bare ws`,
+      `${ratio(tput)} with event.batch  ${tput >= GOAL_THROUGHPUT_RATIO ? 'MET' : 'MISSED'}  (one frame per event: ${ratio(tputSingle)})`,
+    );
+  };
+  if (transportOnly) {
+    transportSummary();
+    return;
+  }
 
   process.stdout.write(
     `\n3. ledger commits (WAL, synchronous=FULL, in ${os.tmpdir()}; median of ${LEDGER_ROUNDS} alternating rounds)\n`,
@@ -947,11 +1004,7 @@ async function main(): Promise<void> {
     modelRuns.push(reportModel(model, result));
   }
 
-  process.stdout.write('\nSummary (goals reported, not enforced)\n');
-  const ackMet = ackP50 <= GOAL_ACK_RATIO;
-  const tputMet = tput >= GOAL_THROUGHPUT_RATIO;
-  line(`ACK p50 <= ${GOAL_ACK_RATIO}x bare echo`, `${ratio(ackP50)}  ${ackMet ? 'MET' : 'MISSED'}`);
-  line(`throughput >= ${GOAL_THROUGHPUT_RATIO}x bare ws`, `${ratio(tput)}  ${tputMet ? 'MET' : 'MISSED'}`);
+  transportSummary();
   line(
     'agent plane / turn events',
     `${ratio(agentRatio)}  (${us(plane.total)} vs ${us(events)} per turn, ${AGENT_REQUESTS} requests; no goal set)`,
