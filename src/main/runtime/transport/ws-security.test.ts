@@ -235,6 +235,37 @@ describe('the launch token', () => {
     expect(texts.length).toBeGreaterThan(6);
   });
 
+  it('opens the AG-UI endpoint to the bearer token only', async () => {
+    const { s } = await start();
+    const run = (auth: string | undefined) =>
+      fetch(s.aguiUrl, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'text/event-stream',
+          ...(auth === undefined ? {} : { Authorization: auth }),
+        },
+        body: JSON.stringify({
+          threadId: 't1',
+          runId: 'r1',
+          state: {},
+          messages: [{ id: 'm1', role: 'user', content: 'I need a room for the night.' }],
+          tools: [],
+          context: [],
+          forwardedProps: {},
+        }),
+      });
+    expect((await run(undefined)).status).toBe(401);
+    expect((await run(`Bearer ${TOKEN.slice(1)}`)).status).toBe(401);
+    expect(t?.runtime.manager.list()).toHaveLength(0);
+    const ok = await run(`Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const body = await ok.text();
+    expect(body).toContain('"type":"RUN_STARTED"');
+    expect(body.trimEnd().split('\n\n').at(-1)).toContain('"type":"RUN_FINISHED"');
+  });
+
   it('refuses a token shorter than 128 bits', async () => {
     const rt = createTestRuntime();
     t = rt;
