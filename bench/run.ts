@@ -22,6 +22,8 @@
  *    - `Ledger.commit` per second with real commit inputs (taken from those turns' records), versus a
  *      bare better-sqlite3 insert transaction of a row of the same size, same pragmas, same directory,
  *      in alternating rounds.
+ * 6. IPC event batching (bench/ipc.ts): events/s through the shell's EventBatcher into a worker_threads
+ *    MessageChannel (structured clone, as Electron's hop), one message per event vs per-frame batches.
  * 4. Agent control plane per turn, in this process (bench/agents.ts): planning + arbitration of a turn with
  *    50 intent requests (`planSpawns`, one envelope per planned spawn, `decideStaged`), versus building
  *    that turn's own events alone (payload validation and envelope, as `Session.publishEvent` does), in
@@ -49,6 +51,7 @@ import {
   EVENT_TURN_FACTOR,
   agentPlaneCost,
 } from './agents';
+import { benchIpcBatching, reportIpc } from './ipc';
 import { modelBench, type ModelBenchResult, type Timing } from './models';
 
 const quick = process.argv.includes('--quick');
@@ -915,8 +918,17 @@ async function main(): Promise<void> {
       `${ratio(tput)} with event.batch  ${tput >= GOAL_THROUGHPUT_RATIO ? 'MET' : 'MISSED'}  (one frame per event: ${ratio(tputSingle)})`,
     );
   };
+  const ipcSection = async (): Promise<number> => {
+    process.stdout.write(
+      "\n6. IPC event batching through the shell's EventBatcher, headless " +
+        "(a worker_threads MessageChannel stands in for Electron's hop)\n",
+    );
+    return reportIpc(await benchIpcBatching({ quick }), line);
+  };
   if (transportOnly) {
+    const ipcRatio = await ipcSection();
     transportSummary();
+    line('IPC batching (64/frame/session)', `${ratio(ipcRatio)} the events/s of one message per event`);
     return;
   }
 
@@ -1003,8 +1015,10 @@ async function main(): Promise<void> {
     const result = await modelBench({ rounds: MODEL_ROUNDS, maxTokens: MODEL_MAX_TOKENS, model });
     modelRuns.push(reportModel(model, result));
   }
+  const ipcRatio = await ipcSection();
 
   transportSummary();
+  line('IPC batching (64/frame/session)', `${ratio(ipcRatio)} the events/s of one message per event`);
   line(
     'agent plane / turn events',
     `${ratio(agentRatio)}  (${us(plane.total)} vs ${us(events)} per turn, ${AGENT_REQUESTS} requests; no goal set)`,

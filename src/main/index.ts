@@ -71,6 +71,8 @@ async function start(): Promise<void> {
     },
     runtime,
     (url) => isRendererUrl(url, renderer),
+    // A result that breaks the contract is caught in the main process during development.
+    { validateResults: !packaged },
   );
   createMainWindow(BrowserWindow, outDir, renderer, packaged);
   app.on('activate', () => {

@@ -1,36 +1,17 @@
 /**
- * The preload's `window.parley` API (defined in src/shared/ipc.ts, shared with the preload) and the
- * mapping from command types to its functions.
+ * The preload's `window.parley` API, as the IPC contract in src/shared/ipc.ts defines it, and the
+ * mapping from command types to its functions (derived from the contract).
  */
-import type { ParleyPreloadApi } from '../../../shared/ipc';
-import type { BridgeCommandType } from './types';
+import { IPC_INVOKE, type IpcCommandType, type IpcFunctionOf } from '../../../shared/ipc';
 
 export type { IpcArgs, ParleyPreloadApi } from '../../../shared/ipc';
 
 /** Which preload function carries which command. */
-export const IPC_FUNCTION = {
-  'session.create': 'createSession',
-  'session.list': 'listSessions',
-  'session.subscribe': 'subscribe',
-  'session.unsubscribe': 'unsubscribe',
-  'turn.start': 'startTurn',
-  'turn.cancel': 'cancelTurn',
-  'scenario.list': 'listScenarios',
-  'world.get': 'getWorld',
-  'ledger.commits': 'listCommits',
-  'ledger.verify': 'verifyLedger',
-  'session.export': 'exportSession',
-  'agents.config.get': 'getAgentConfig',
-  'agents.config.set': 'setAgentConfig',
-  'agents.pressure.set': 'setPressure',
-  'agents.status': 'getAgentStatus',
-  'agent.cancel': 'cancelAgentStream',
-  'models.status': 'getModelStatus',
-  'models.list': 'listModels',
-  'models.config.set': 'setModelPoolConfig',
-  'models.load': 'loadModel',
-  'models.unload': 'unloadModel',
-  'models.hint': 'hintModel',
-  'npc.settings.get': 'getNpcSettings',
-  'npc.settings.set': 'setNpcSettings',
-} as const satisfies Record<BridgeCommandType, keyof ParleyPreloadApi>;
+export const IPC_FUNCTION = Object.fromEntries(
+  Object.values(IPC_INVOKE).map((channel) => [channel.command, channel.fn]),
+) as { readonly [T in IpcCommandType]: IpcFunctionOf<T> };
+
+/** Whether a command has an IPC channel (the WebSocket connection's own commands have none). */
+export function isIpcCommand(type: string): type is IpcCommandType {
+  return Object.hasOwn(IPC_INVOKE, type);
+}

@@ -3,14 +3,14 @@ import type { SubscriptionEndedFrame } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { envelopes, MODEL } from '../testing/envelopes';
 import { MIRA_MODEL, poolStatus } from '../testing/model-fixtures';
-import type { IpcReply } from '../../../shared/ipc';
+import { IPC_INVOKE, type IpcEventBatch, type IpcReply } from '../../../shared/ipc';
 import type { ParleyPreloadApi } from './ipc-api';
 import { IpcBridge } from './ipc-bridge';
 import { BridgeError, type BridgeStatus } from './types';
 
 function fakePreload(answer: (fn: string, args: unknown) => IpcReply<unknown>) {
   const calls: [string, unknown][] = [];
-  let eventCallback: ((e: EventEnvelope) => void) | null = null;
+  let eventsCallback: ((batch: IpcEventBatch) => void) | null = null;
   let endedCallback: ((f: SubscriptionEndedFrame) => void) | null = null;
   const invoke =
     (fn: string) =>
@@ -18,50 +18,28 @@ function fakePreload(answer: (fn: string, args: unknown) => IpcReply<unknown>) {
       calls.push([fn, args]);
       return Promise.resolve(answer(fn, args) as never);
     };
-  const api: ParleyPreloadApi = {
-    createSession: invoke('createSession'),
-    listSessions: invoke('listSessions'),
-    subscribe: invoke('subscribe'),
-    unsubscribe: invoke('unsubscribe'),
-    startTurn: invoke('startTurn'),
-    cancelTurn: invoke('cancelTurn'),
-    listScenarios: invoke('listScenarios'),
-    getWorld: invoke('getWorld'),
-    listCommits: invoke('listCommits'),
-    verifyLedger: invoke('verifyLedger'),
-    exportSession: invoke('exportSession'),
-    getAgentConfig: invoke('getAgentConfig'),
-    setAgentConfig: invoke('setAgentConfig'),
-    setPressure: invoke('setPressure'),
-    getAgentStatus: invoke('getAgentStatus'),
-    cancelAgentStream: invoke('cancelAgentStream'),
-    getModelStatus: invoke('getModelStatus'),
-    listModels: invoke('listModels'),
-    setModelPoolConfig: invoke('setModelPoolConfig'),
-    loadModel: invoke('loadModel'),
-    unloadModel: invoke('unloadModel'),
-    hintModel: invoke('hintModel'),
-    getNpcSettings: invoke('getNpcSettings'),
-    setNpcSettings: invoke('setNpcSettings'),
-    onEvent: (cb) => {
-      eventCallback = cb;
+  // One function per contract channel, as the preload builds it.
+  const api = {
+    ...Object.fromEntries(Object.values(IPC_INVOKE).map(({ fn }) => [fn, invoke(fn)])),
+    onEvents: (cb: (batch: IpcEventBatch) => void) => {
+      eventsCallback = cb;
       return () => {
-        eventCallback = null;
+        eventsCallback = null;
       };
     },
-    onSubscriptionEnded: (cb) => {
+    onSubscriptionEnded: (cb: (f: SubscriptionEndedFrame) => void) => {
       endedCallback = cb;
       return () => {
         endedCallback = null;
       };
     },
-  };
+  } as unknown as ParleyPreloadApi;
   return {
     api,
     calls,
-    sendEvent: (e: unknown) => eventCallback?.(e as EventEnvelope),
+    sendBatch: (b: unknown) => eventsCallback?.(b as IpcEventBatch),
     sendEnded: (f: unknown) => endedCallback?.(f as SubscriptionEndedFrame),
-    attached: () => eventCallback !== null && endedCallback !== null,
+    attached: () => eventsCallback !== null && endedCallback !== null,
   };
 }
 
@@ -135,7 +113,7 @@ describe('IpcBridge', () => {
     });
   });
 
-  it('forwards valid events and drops invalid ones; dispose detaches from the preload', () => {
+  it('hands on the events of valid batches in order and drops invalid batches whole; dispose detaches', () => {
     const preload = fakePreload(() => ({ ok: true, result: {} }));
     const dropped: string[] = [];
     const bridge = new IpcBridge(preload.api, (reason) => dropped.push(reason));
@@ -143,14 +121,41 @@ describe('IpcBridge', () => {
     const statuses: BridgeStatus[] = [];
     bridge.onEvent((e) => events.push(e));
     bridge.onStatus((s) => statuses.push(s));
-    const good = envelopes('s1')('turn_accepted', 't1', { text: 'hi', model: MODEL });
-    preload.sendEvent(good);
-    preload.sendEvent({ ...good, seq: -1 });
+    const s1 = envelopes('s1');
+    const s2 = envelopes('s2');
+    const first = [
+      s1('turn_accepted', 't1', { text: 'hi', model: MODEL }),
+      s1('token_delta', 't1', { text: 'Eve', index: 0 }),
+      s1('token_delta', 't1', { text: 'ning', index: 1 }),
+    ];
+    const other = [s2('turn_accepted', 't9', { text: 'yo', model: MODEL })];
+    preload.sendBatch({ session_id: 's1', events: first });
+    preload.sendBatch({ session_id: 's2', events: other });
+    // One bad event spoils its batch; so does an event of another session, or an empty batch.
+    preload.sendBatch({ session_id: 's1', events: [{ ...first[0], seq: -1 }] });
+    preload.sendBatch({ session_id: 's1', events: other });
+    preload.sendBatch({ session_id: 's1', events: [] });
+    preload.sendBatch(first[0]);
     preload.sendEnded({ type: 'subscription.ended' });
-    expect(events).toEqual([good]);
-    expect(dropped).toHaveLength(2);
+    expect(events).toEqual([...first, ...other]);
+    expect(dropped).toEqual([
+      'event batch not in the contract',
+      'event batch not in the contract',
+      'event batch not in the contract',
+      'event batch not in the contract',
+      'subscription.ended not in the contract',
+    ]);
     bridge.dispose();
     expect(preload.attached()).toBe(false);
     expect(statuses.map((s) => s.state)).toEqual(['connected', 'closed']);
+  });
+
+  it('refuses commands that have no IPC channel', async () => {
+    const preload = fakePreload(() => ({ ok: true, result: {} }));
+    const bridge = new IpcBridge(preload.api);
+    await expect(bridge.request({ type: 'auth.pair' } as never)).rejects.toMatchObject({
+      code: 'unknown_command',
+    });
+    expect(preload.calls).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
-import { ProtocolError, SubscriptionEndedFrame, type ResultOf } from '../../../shared/commands';
-import { EventEnvelope } from '../../../shared/protocol';
-import type { IpcReply } from '../../../shared/ipc';
-import { IPC_FUNCTION, type ParleyPreloadApi } from './ipc-api';
+import { ProtocolError, type ResultOf, type SubscriptionEndedFrame } from '../../../shared/commands';
+import type { EventEnvelope } from '../../../shared/protocol';
+import { IPC_EVENTS, type IpcReply } from '../../../shared/ipc';
+import { IPC_FUNCTION, isIpcCommand, type ParleyPreloadApi } from './ipc-api';
 import { BridgeEmitter } from './listeners';
 import {
   BridgeError,
@@ -18,7 +18,9 @@ const CONNECTED: BridgeStatus = { state: 'connected', error: null };
 /**
  * Electron bridge over the preload's `window.parley`. IPC to the main process has no connection to
  * lose, so the status is `connected` until disposed. What arrives is validated like WebSocket
- * frames: the preload is trusted code, but the contract is the contract.
+ * frames: the preload is trusted code, but the contract is the contract. Events arrive in batches
+ * (one per session per frame, docs/ipc.md) and are handed on one by one, in order; a batch that does
+ * not match the contract is dropped whole.
  */
 export class IpcBridge implements Bridge {
   private readonly emitter = new BridgeEmitter(CONNECTED);
@@ -31,13 +33,16 @@ export class IpcBridge implements Bridge {
     },
   ) {
     this.detach = [
-      api.onEvent((event) => {
-        const parsed = EventEnvelope.safeParse(event);
-        if (parsed.success) this.emitter.emitEvent(parsed.data);
-        else this.onInvalid('event not in the contract', event);
+      api.onEvents((batch) => {
+        const parsed = IPC_EVENTS.onEvents.payload.safeParse(batch);
+        if (!parsed.success) {
+          this.onInvalid('event batch not in the contract', batch);
+          return;
+        }
+        for (const event of parsed.data.events) this.emitter.emitEvent(event);
       }),
       api.onSubscriptionEnded((frame) => {
-        const parsed = SubscriptionEndedFrame.safeParse(frame);
+        const parsed = IPC_EVENTS.onSubscriptionEnded.payload.safeParse(frame);
         if (parsed.success) this.emitter.emitEnded(parsed.data);
         else this.onInvalid('subscription.ended not in the contract', frame);
       }),
@@ -47,6 +52,7 @@ export class IpcBridge implements Bridge {
   async request<T extends BridgeCommandType>(command: BridgeCommand<T>): Promise<ResultOf<T>> {
     if (this.emitter.status.state === 'closed') throw new BridgeError('disposed', 'The bridge was disposed');
     const { type, ...args } = command;
+    if (!isIpcCommand(type)) throw new BridgeError('unknown_command', `${type} has no IPC channel`);
     // The generic-per-channel signature cannot be expressed by indexing; every channel takes its command minus type.
     const invoke = this.api[IPC_FUNCTION[type]] as (
       args: Omit<BridgeCommand<T>, 'type'>,

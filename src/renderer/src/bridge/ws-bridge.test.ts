@@ -382,7 +382,7 @@ describe('WsBridge dispose', () => {
       () =>
         new WsBridge({
           url: 'ws://x',
-          token: 't',
+          credential: { kind: 'token', value: 't' },
           reconnectInitialMs: 500,
           reconnectMaxMs: 100,
           createSocket: new FakeServer().factory,
