@@ -91,6 +91,7 @@ describe('protocol.schema.json', () => {
     expect(def('ErrorCode').enum).toEqual(Object.values(ErrorCode));
     expect(def('ServerFrame').anyOf).toEqual([
       { $ref: '#/$defs/ControlFrame' },
+      { $ref: '#/$defs/EventBatchFrame' },
       { $ref: '#/$defs/EventEnvelope' },
     ]);
     // Commands are described as clients send them: defaulted fields are optional.

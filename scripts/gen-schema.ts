@@ -22,6 +22,8 @@ import {
   ErrorFrame,
   HelloCommand,
   HelloResult,
+  AuthPairCommand,
+  AuthPairResult,
   PROTOCOL_VERSION,
   ProtocolError,
   ResultFrame,
@@ -35,6 +37,7 @@ import {
   SessionUnsubscribeCommand,
   SessionUnsubscribeResult,
   SubscriptionEndedFrame,
+  EventBatchFrame,
   TurnCancelCommand,
   TurnCancelResult,
   ScenarioListCommand,
@@ -168,7 +171,7 @@ function definitions(): [z.ZodType, DefMeta][] {
       {
         id: 'ServerFrame',
         description:
-          'Any frame the server sends: a control frame or an event envelope. Event types never contain a dot.',
+          'Any frame the server sends: a control frame, an event batch (clients that asked for one) or an event envelope. Event types never contain a dot.',
       },
     ],
     [
@@ -193,6 +196,13 @@ function definitions(): [z.ZodType, DefMeta][] {
       },
     ],
     [
+      EventBatchFrame,
+      {
+        id: 'EventBatchFrame',
+        description: 'Several events in seq order, for a client that said `batch: true` in hello.',
+      },
+    ],
+    [
       ProtocolError,
       { id: 'ProtocolError', description: 'A machine-readable error: stable `code`, human `message`.' },
     ],
@@ -208,6 +218,7 @@ function definitions(): [z.ZodType, DefMeta][] {
     ],
     [CancelReason, { id: 'CancelReason', description: 'Why a turn was cancelled.' }],
     [HelloCommand, { id: 'HelloCommand', description: 'First command of every connection.' }],
+    [AuthPairCommand, { id: 'AuthPairCommand', description: 'Mints a one-time pairing link for a browser.' }],
     [SessionCreateCommand, { id: 'SessionCreateCommand', description: 'Creates a session with an NPC.' }],
     [SessionListCommand, { id: 'SessionListCommand', description: 'Lists the sessions of this runtime.' }],
     [
@@ -221,6 +232,10 @@ function definitions(): [z.ZodType, DefMeta][] {
     [TurnStartCommand, { id: 'TurnStartCommand', description: 'Starts a turn: the player says a line.' }],
     [TurnCancelCommand, { id: 'TurnCancelCommand', description: 'Cancels the active turn.' }],
     [HelloResult, { id: 'HelloResult', description: 'Result of `hello`.' }],
+    [
+      AuthPairResult,
+      { id: 'AuthPairResult', description: 'Result of `auth.pair`: a one-time inspector link.' },
+    ],
     [
       SessionSummary,
       {
