@@ -365,6 +365,33 @@ describe('liveness', () => {
   });
 });
 
+describe('resume over the wire', () => {
+  it('a client resuming past the buffer gets resume_gap naming the oldest seq and the ledger', async () => {
+    logged = [];
+    const rt = createTestRuntime({ eventLogCapacity: 16 });
+    t = rt;
+    const s = await startServer(rt.runtime, { token: TOKEN });
+    server = s;
+    const a = await WsTestClient.hello(s.wsUrl, TOKEN);
+    const id = await openSession(a);
+    await a.result('t', { type: 'turn.start', session_id: id, text: 'Evening! Any rooms free tonight?' });
+    await a.next((f) => f.type === 'commit_succeeded');
+    const last = a.events().at(-1)?.seq ?? 0;
+    expect(last).toBeGreaterThan(16);
+    const b = await WsTestClient.hello(s.wsUrl, TOKEN);
+    const gap = await b.call('r', { type: 'session.subscribe', session_id: id, from_seq: 2 });
+    expect(gap.type === 'error' && gap.error).toMatchObject({
+      code: 'resume_gap',
+      details: { oldest_seq: last - 15 },
+    });
+    expect(gap.type === 'error' && gap.error.message).toMatch(/ledger/);
+    // From the oldest buffered seq on, the resume is exact.
+    await b.result('r2', { type: 'session.subscribe', session_id: id, from_seq: last - 15 });
+    await b.next((f) => 'seq' in f && f.seq === last);
+    expect(b.events().map((e) => e.seq)).toEqual(Array.from({ length: 16 }, (_, i) => last - 15 + i));
+  });
+});
+
 describe('slow consumers', () => {
   const HIGH_WATER = 64 * 1024;
 
