@@ -8,8 +8,10 @@ import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron
 import { consoleLogger } from './runtime/core/logger';
 import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
 import { loadScenarioDir } from './runtime/authority/scenario-loader';
-import { modelsConfig, parseHostOptions } from './runtime/host-options';
+import { isLoopback, modelsConfig, parseHostOptions } from './runtime/host-options';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
+import { publishConnection, removeConnectionFile } from './runtime/transport/connection-file';
+import { startServer, type ParleyServer } from './runtime/transport/ws-server';
 import { registerIpcHandlers } from './shell/ipc';
 import { utilityWorkerLauncher } from './shell/utility-launcher';
 import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './shell/app-protocol';
@@ -31,6 +33,8 @@ hardenApp(app, renderer);
 
 let runtime: ParleyRuntime | undefined;
 let unregister: (() => void) | undefined;
+/** With --listen: the endpoint for local tools, and its connection file. */
+let endpoint: { server: ParleyServer; file: string } | undefined;
 
 async function start(): Promise<void> {
   await app.whenReady();
@@ -74,6 +78,32 @@ async function start(): Promise<void> {
     // A result that breaks the contract is caught in the main process during development.
     { validateResults: !packaged },
   );
+  if (parsed !== 'help' && parsed.listen) {
+    if (!isLoopback(parsed.host))
+      consoleLogger.warn(`binding ${parsed.host}: the endpoint is reachable from other machines`);
+    try {
+      // No inspector page and no pairing here: the window is the inspector; tools use the token file.
+      const server = await startServer(runtime, {
+        token: parsed.token,
+        host: parsed.host,
+        port: parsed.port,
+        pairing: false,
+      });
+      const file = publishConnection(dataDir, server, runtime.runId, parsed.token, runtime.clock.now());
+      endpoint = { server, file };
+      consoleLogger.info('endpoint for local tools', {
+        ws: server.wsUrl,
+        agui: server.aguiUrl,
+        connection_file: file,
+      });
+    } catch (err) {
+      // A busy port must not cost the designer the window: say so and go on without the endpoint.
+      dialog.showErrorBox(
+        'Parley: endpoint for local tools not opened',
+        `${(err as Error).message}\nThe inspector works; choose another --port for local tools.`,
+      );
+    }
+  }
   createMainWindow(BrowserWindow, outDir, renderer, packaged);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0)
@@ -91,9 +121,17 @@ app.on('before-quit', (event) => {
   event.preventDefault();
   quitting = true;
   unregister?.();
-  void runtime.dispose().finally(() => {
-    app.quit();
-  });
+  const closing = endpoint;
+  void runtime
+    .dispose()
+    .then(async () => {
+      if (closing === undefined) return;
+      await closing.server.close();
+      removeConnectionFile(closing.file);
+    })
+    .finally(() => {
+      app.quit();
+    });
 });
 
 start().catch((err: unknown) => {

@@ -10,11 +10,7 @@ import { HOST_USAGE, isLoopback, modelsConfig, parseHostOptions } from './runtim
 import { BUILTIN_SCENARIOS } from './runtime/authority/builtin-scenarios';
 import { loadScenarioDir, type LoadedScenario } from './runtime/authority/scenario-loader';
 import { createRuntime, type ParleyRuntime } from './runtime/runtime';
-import {
-  connectionFilePath,
-  removeConnectionFile,
-  writeConnectionFile,
-} from './runtime/transport/connection-file';
+import { publishConnection, removeConnectionFile } from './runtime/transport/connection-file';
 import { startServer } from './runtime/transport/ws-server';
 
 async function main(): Promise<void> {
@@ -62,18 +58,13 @@ async function main(): Promise<void> {
     staticDir: join(here, '../renderer'),
   });
   // The token goes to this owner-only file, never to stdout, a log or a URL.
-  const connectionFile = connectionFilePath(dataDir);
-  writeConnectionFile(connectionFile, {
-    format: 'parley-connection',
-    version: 1,
-    pid: process.pid,
-    run_id: runtime.runId,
-    http_url: server.url,
-    ws_url: server.wsUrl,
-    agui_url: server.aguiUrl,
-    token: options.token,
-    started_at: runtime.clock.now(),
-  });
+  const connectionFile = publishConnection(
+    dataDir,
+    server,
+    runtime.runId,
+    options.token,
+    runtime.clock.now(),
+  );
   const pair = server.pairingUrl();
   const minutes = Math.round((pair.expires_at - runtime.clock.now()) / 60_000);
   process.stdout.write(

@@ -24,6 +24,8 @@ export interface HostOptions {
   readonly modelMemoryMb: number;
   /** An OpenAI-compatible server's base URL (backend `openai`). */
   readonly openaiUrl: string | undefined;
+  /** Electron: also open the WebSocket and AG-UI endpoints for local tools (serve always does). */
+  readonly listen: boolean;
 }
 
 export const HOST_USAGE = `Options:
@@ -40,6 +42,8 @@ export const HOST_USAGE = `Options:
   --model-memory-mb <n>     RAM budget of the loaded models (default 4096)
   --openai-url <url>        an OpenAI-compatible server (Ollama, LM Studio, llama.cpp server, vLLM),
                             e.g. http://127.0.0.1:11434/v1; its models are 'openai:<name>'
+  --listen                  desktop app only: also open the WebSocket and AG-UI endpoints on --host/--port
+                            for local tools and game clients (npm run serve always does)
   --help
 Environment:
   PARLEY_TOKEN              use this launch token instead of a random one (at least 32 characters)
@@ -91,6 +95,7 @@ export function parseHostOptions(
       'max-models': { type: 'string' },
       'model-memory-mb': { type: 'string' },
       'openai-url': { type: 'string' },
+      listen: { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict,
@@ -118,6 +123,7 @@ export function parseHostOptions(
     maxModels: intOption('max-models', str(values['max-models']), 2, 1, 64),
     modelMemoryMb: intOption('model-memory-mb', str(values['model-memory-mb']), 4096, 16, 1 << 20),
     openaiUrl: str(values['openai-url']),
+    listen: values.listen === true,
   };
 }
 

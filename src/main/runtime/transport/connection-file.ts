@@ -26,6 +26,29 @@ export function connectionFilePath(dataDir: string): string {
   return join(dataDir, CONNECTION_FILE_NAME);
 }
 
+/** Writes the connection file of a started server into `dataDir`; returns its path. */
+export function publishConnection(
+  dataDir: string,
+  server: { readonly url: string; readonly wsUrl: string; readonly aguiUrl: string },
+  runId: string,
+  token: string,
+  now: number,
+): string {
+  const file = connectionFilePath(dataDir);
+  writeConnectionFile(file, {
+    format: 'parley-connection',
+    version: 1,
+    pid: process.pid,
+    run_id: runId,
+    http_url: server.url,
+    ws_url: server.wsUrl,
+    agui_url: server.aguiUrl,
+    token,
+    started_at: now,
+  });
+  return file;
+}
+
 /** Writes the file atomically with mode 0600 (the mode is set before the token is in it). */
 export function writeConnectionFile(file: string, info: ConnectionInfo): void {
   const tmp = `${file}.${process.pid}.tmp`;
