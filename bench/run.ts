@@ -28,6 +28,10 @@
  *    50 intent requests (`planSpawns`, one envelope per planned spawn, `decideStaged`), versus building
  *    that turn's own events alone (payload validation and envelope, as `Session.publishEvent` does), in
  *    alternating rounds.
+ * 7. Renderer under a firehose (bench/renderer.ts): the built inspector in Chromium (Playwright) while one
+ *    scripted turn streams 5,000 token_delta events/s for 30 s (quick: 10 s): long tasks, frame rate, JS
+ *    heap before and after, the event log's bound. Skipped, and said so, without `out/renderer` or
+ *    /usr/bin/chromium.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,6 +57,7 @@ import {
 } from './agents';
 import { benchIpcBatching, reportIpc } from './ipc';
 import { modelBench, type ModelBenchResult, type Timing } from './models';
+import { rendererBench } from './renderer';
 
 const quick = process.argv.includes('--quick');
 /** `--transport`: only the WebSocket sections (1, 2), e.g. while working on the transport. */
@@ -65,7 +70,7 @@ const STREAM_WARMUP_TOKENS = quick ? 2_000 : 10_000;
 const STREAM_TOKENS = quick ? 10_000 : 60_000;
 const STREAM_ROUNDS = 3;
 /** The whole run must end within this; a hang is a bug, reported as such. */
-const RUN_LIMIT_MS = 240_000;
+const RUN_LIMIT_MS = 360_000;
 const STEP_LIMIT_MS = 60_000;
 
 const LEDGER_TURNS = quick ? 240 : 2_400;
@@ -1017,8 +1022,22 @@ async function main(): Promise<void> {
   }
   const ipcRatio = await ipcSection();
 
+  process.stdout.write(
+    `\n7. renderer in Chromium while a scripted turn streams 5,000 token_delta/s for ${quick ? 10 : 30} s\n`,
+  );
+  const renderer = await rendererBench({ quick, line });
+  if ('skipped' in renderer) line('skipped', renderer.skipped);
+
   transportSummary();
   line('IPC batching (64/frame/session)', `${ratio(ipcRatio)} the events/s of one message per event`);
+  line(
+    'renderer under 5,000 events/s',
+    'skipped' in renderer
+      ? `skipped: ${renderer.skipped}`
+      : `longest task ${renderer.longestTaskMs.toFixed(0)} ms (${renderer.longTasks} over 50 ms), ` +
+          `${renderer.meanFps.toFixed(0)} fps mean / ${renderer.worstSecondFps.toFixed(0)} worst 1 s, ` +
+          `heap ${renderer.heapBeforeMb.toFixed(1)} → ${renderer.heapAfterMb.toFixed(1)} MB; no goal set`,
+  );
   line(
     'agent plane / turn events',
     `${ratio(agentRatio)}  (${us(plane.total)} vs ${us(events)} per turn, ${AGENT_REQUESTS} requests; no goal set)`,

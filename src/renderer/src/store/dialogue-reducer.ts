@@ -9,7 +9,7 @@
  */
 import type { EventEnvelope, EventPayload, ModelRef, TerminalTurnEventType } from '../../../shared/protocol';
 import type { Action, ProposalError } from '../../../shared/world';
-import { endedPreview, streamingPreview } from './reply-preview';
+import { endedPreview, streamingPreview, streamingTail } from './reply-preview';
 
 export type TurnState = 'streaming' | 'final-preview' | 'committed' | 'cancelled' | 'failed' | 'rejected';
 
@@ -31,7 +31,10 @@ export interface Turn {
   playerText: string | null;
   /** The model output as streamed so far: the spoken line, then action lines. Never shown as is. */
   streamedText: string;
-  /** What the NPC says: the spoken part of the stream, then the preview's, then the committed text. */
+  /**
+   * What the NPC says: the spoken part of the stream (while streaming, only its end past
+   * `STREAMING_TEXT_MAX` characters, after `…`), then the preview's, then the committed text.
+   */
   replyText: string;
   /** While streaming: action lines have begun (they are not shown; the turn says it is proposing). */
   proposingActions: boolean;
@@ -170,7 +173,7 @@ export function applyDialogueEvents(state: DialogueState, events: readonly Event
   for (const turn of draft.streamed) {
     if (turn.state !== 'streaming') continue;
     const preview = streamingPreview(turn.streamedText);
-    turn.replyText = preview.spoken;
+    turn.replyText = streamingTail(preview.spoken);
     turn.proposingActions = preview.proposing;
   }
   return draft.result();
