@@ -49,6 +49,8 @@ import {
   LedgerVerifyCommand,
   LedgerVerifyResult,
   SessionExportCommand,
+  SessionForkCommand,
+  ForkOrigin,
   SessionBundle,
   TurnStartCommand,
   TurnStartResult,
@@ -270,6 +272,18 @@ function definitions(): [z.ZodType, DefMeta][] {
     [
       SessionExportCommand,
       { id: 'SessionExportCommand', description: 'Exports a session as one JSON bundle.' },
+    ],
+    [
+      SessionForkCommand,
+      {
+        id: 'SessionForkCommand',
+        description:
+          'Starts a new session from a committed turn of another (its result is a SessionSummary).',
+      },
+    ],
+    [
+      ForkOrigin,
+      { id: 'ForkOrigin', description: 'Where a forked session starts: a session and one of its commits.' },
     ],
     [AgentsConfigGetCommand, { id: 'AgentsConfigGetCommand', description: 'Reads the agent plane flags.' }],
     [

@@ -91,6 +91,7 @@ export function createPreloadApi(ipc: IpcRendererLike): ParleyPreloadApi {
     listCommits: invoke('ledger.commits'),
     verifyLedger: invoke('ledger.verify'),
     exportSession: invoke('session.export'),
+    forkSession: invoke('session.fork'),
     getAgentConfig: invoke('agents.config.get'),
     setAgentConfig: invoke('agents.config.set'),
     setPressure: invoke('agents.pressure.set'),

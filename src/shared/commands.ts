@@ -56,6 +56,8 @@ export const ErrorCode = {
   unknown_scenario: 'unknown_scenario',
   /** No such turn, or it is not the session's active turn (already ended). */
   unknown_turn: 'unknown_turn',
+  /** No committed record with this commit_seq in the session (absent, another session's, or a failed attempt). */
+  unknown_commit: 'unknown_commit',
   /** No such agent stream, or it has already ended. */
   unknown_stream: 'unknown_stream',
   /** No model with this id: not in the models folder, not embedded, not known to the backend. */
@@ -146,6 +148,18 @@ export const SessionExportCommand = z.object({
   session_id: SessionId,
   /** Include the session's buffered events (telemetry and authoritative) in the bundle. */
   include_telemetry: z.boolean().default(false),
+});
+
+/**
+ * Starts a new session from a committed turn of another: same scenario and NPC, and the world exactly as
+ * that commit left it. The original session is untouched.
+ */
+export const SessionForkCommand = z.object({
+  type: z.literal('session.fork'),
+  id: RequestId,
+  session_id: SessionId,
+  /** A committed record (outcome `committed`) of that session. */
+  commit_seq: z.number().int().positive(),
 });
 
 export const SessionListCommand = z.object({
@@ -283,6 +297,7 @@ export const Command = z.discriminatedUnion('type', [
   LedgerCommitsCommand,
   LedgerVerifyCommand,
   SessionExportCommand,
+  SessionForkCommand,
   AgentsConfigGetCommand,
   AgentsConfigSetCommand,
   AgentsPressureSetCommand,
@@ -305,6 +320,13 @@ export const COMMAND_TYPES = Command.options.map((o) => o.shape.type.value);
 // ---------------------------------------------------------------------------------------------
 // Results, one per command type.
 
+/** Where a forked session starts: the session and the committed record it was forked from. */
+export const ForkOrigin = z.object({
+  session_id: z.string(),
+  commit_seq: z.number().int().positive(),
+});
+export type ForkOrigin = z.infer<typeof ForkOrigin>;
+
 export const SessionSummary = z.object({
   session_id: z.string(),
   scenario_id: z.string(),
@@ -313,6 +335,8 @@ export const SessionSummary = z.object({
   /** Seq of the newest event so far (0 before the first). */
   last_seq: z.number().int().nonnegative(),
   active_turn_id: z.string().nullable(),
+  /** Only for a forked session: where its world starts. */
+  forked_from: ForkOrigin.optional(),
 });
 export type SessionSummary = z.infer<typeof SessionSummary>;
 
@@ -336,6 +360,7 @@ export const AuthPairResult = z.object({
 });
 export type AuthPairResult = z.infer<typeof AuthPairResult>;
 export const SessionCreateResult = SessionSummary;
+export const SessionForkResult = SessionSummary;
 export const SessionListResult = z.object({ sessions: z.array(SessionSummary) });
 export const SessionSubscribeResult = z.object({
   session_id: z.string(),
@@ -368,29 +393,42 @@ export const LedgerCommitsResult = z.object({
   more: z.boolean(),
 });
 export const LedgerVerifyResult = VerifyReport;
-/** A session as one portable JSON document (format in docs/ledger.md); replay it with `npm run verify`. */
+/** A session's ledger row, as a bundle carries it. */
+export const BundleSession = z.object({
+  session_id: z.string(),
+  run_id: z.string(),
+  scenario_id: z.string(),
+  scenario_hash: Sha256Hex,
+  npc_id: z.string(),
+  created_at: z.number(),
+  initial_state_hash: Sha256Hex,
+  /** A forked session's origin (docs/ledger.md, forks); null or absent otherwise. */
+  parent_session_id: z.string().nullable().optional(),
+  parent_commit_seq: z.number().int().positive().nullable().optional(),
+});
+export const BundleCommit = z.object({
+  commit_seq: z.number().int().positive(),
+  provenance_hash: Sha256Hex,
+  provenance_json: z.string(),
+  final_text: z.string(),
+});
+/**
+ * A session as one portable JSON document (format in docs/ledger.md); replay it with `npm run verify`.
+ * Version 2 is a forked session's: `ancestors` carries the sessions it was forked from.
+ */
 export const SessionBundle = z.object({
   format: z.literal('parley-session-bundle'),
-  version: z.literal(1),
-  session: z.object({
-    session_id: z.string(),
-    run_id: z.string(),
-    scenario_id: z.string(),
-    scenario_hash: Sha256Hex,
-    npc_id: z.string(),
-    created_at: z.number(),
-    initial_state_hash: Sha256Hex,
-  }),
+  version: z.union([z.literal(1), z.literal(2)]),
+  session: BundleSession,
   /** The scenario as the ledger stores it (canonical JSON text of the file's content). */
   scenario_json: z.string(),
-  commits: z.array(
-    z.object({
-      commit_seq: z.number().int().positive(),
-      provenance_hash: Sha256Hex,
-      provenance_json: z.string(),
-      final_text: z.string(),
-    }),
-  ),
+  commits: z.array(BundleCommit),
+  /**
+   * Version 2 only: the fork's parent, its parent's parent, ... (nearest first), each with its records up
+   * to and including the commit the next one was forked from. Forks keep their scenario, so
+   * `scenario_json` serves every one of them.
+   */
+  ancestors: z.array(z.object({ session: BundleSession, commits: z.array(BundleCommit) })).optional(),
   /** The session's buffered events, when asked for: telemetry for inspection, never replayed. */
   telemetry: z.array(EventEnvelope).optional(),
 });
@@ -454,6 +492,7 @@ export const RESULT_SCHEMAS = {
   'ledger.commits': LedgerCommitsResult,
   'ledger.verify': LedgerVerifyResult,
   'session.export': SessionExportResult,
+  'session.fork': SessionForkResult,
   'agents.config.get': AgentsConfigResult,
   'agents.config.set': AgentsConfigResult,
   'agents.pressure.set': PressureStatus,

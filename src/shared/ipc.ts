@@ -71,6 +71,7 @@ export const IPC_INVOKE = {
   'ledger.commits': invoke('ledger.commits', 'listCommits'),
   'ledger.verify': invoke('ledger.verify', 'verifyLedger'),
   'session.export': invoke('session.export', 'exportSession'),
+  'session.fork': invoke('session.fork', 'forkSession'),
   'agents.config.get': invoke('agents.config.get', 'getAgentConfig'),
   'agents.config.set': invoke('agents.config.set', 'setAgentConfig'),
   'agents.pressure.set': invoke('agents.pressure.set', 'setPressure'),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AgentStreamConfig } from '../../shared/agents';
-import type { ResultOf, SessionBundle } from '../../shared/commands';
+import type { ResultOf, SessionBundle, SessionSummary } from '../../shared/commands';
 import type { ScriptedModel } from '../../shared/scenario';
 import type { VerifyReport } from '../../shared/world';
 import { BUILTIN_EXTENSIONS } from './authority/builtin-extensions';
@@ -10,7 +10,7 @@ import { BUILTIN_SCENARIOS, DEFAULT_SCENARIO_ID } from './authority/builtin-scen
 import { ExtensionManager, type Extension } from './authority/extensions';
 import { Ledger } from './authority/ledger';
 import { ScenarioCatalog } from './authority/scenario-catalog';
-import { exportSession, verifyLedger } from './authority/replay';
+import { exportSession, stateAfterCommit, verifyLedger } from './authority/replay';
 import type { LoadedScenario } from './authority/scenario-loader';
 import { AgentControlPlane } from './agents/control-plane';
 import type { AgentDefinition } from './agents/contracts';
@@ -103,6 +103,11 @@ export interface ParleyRuntime {
   verify(sessionId?: string): Promise<VerifyReport>;
   /** One session as a portable bundle. */
   exportSession(sessionId: string, includeTelemetry: boolean): SessionBundle;
+  /**
+   * A new session forked from a committed record of `sessionId` (of this runtime or its ledger): same
+   * scenario and NPC, its world as that commit left it. The original session is untouched.
+   */
+  forkSession(sessionId: string, commitSeq: number): SessionSummary;
   /** Model discovery: every model each backend offers, with its description or why it is unusable. */
   discoverModels(): Promise<ResultOf<'models.list'>>;
   /** A client hint (NPC selected, player typing): prewarms that NPC's model when prewarm is on. */
@@ -313,6 +318,37 @@ export function createRuntime(config: RuntimeConfig): ParleyRuntime {
         sessionId,
         includeTelemetry ? manager.find(sessionId)?.bufferedEvents() : undefined,
       );
+    },
+    forkSession(sessionId, commitSeq) {
+      requireKnownSession(sessionId);
+      const row = ledger.session(sessionId);
+      if (row === undefined)
+        throw new RuntimeError('unknown_session', `session '${sessionId}' is not registered in the ledger`);
+      const commit = ledger.commitAt(commitSeq);
+      const refuse = (why: string): never => {
+        throw new RuntimeError('unknown_commit', `cannot fork ${sessionId} at commit ${commitSeq}: ${why}`, {
+          session_id: sessionId,
+          commit_seq: commitSeq,
+        });
+      };
+      if (commit === undefined) return refuse('the ledger has no such commit');
+      if (commit.session_id !== sessionId) return refuse(`it is a record of session ${commit.session_id}`);
+      if (commit.outcome !== 'committed') return refuse('it is a failed attempt, which changed nothing');
+      // The scenario it plays: the live session's, or the catalog's if it is still the same content.
+      let scenario = manager.find(sessionId)?.scenario;
+      if (scenario === undefined) {
+        const current = scenarios.all().find((s) => s.scenario.id === row.scenario_id);
+        if (current?.contentHash !== row.scenario_hash)
+          throw new RuntimeError(
+            'unknown_scenario',
+            `session '${sessionId}' plays a version of scenario '${row.scenario_id}' this runtime does not have`,
+          );
+        scenario = current;
+      }
+      const { state } = stateAfterCommit(ledger, sessionId, commitSeq, scenario);
+      return manager
+        .forkSession(scenario, row.npc_id, { from: { session_id: sessionId, commit_seq: commitSeq }, state })
+        .summary();
     },
     async dispose() {
       if (disposed) return;

@@ -160,8 +160,18 @@ describe('Ledger', () => {
     };
     ledger.registerSession(session, '{"id":"sc"}');
     ledger.registerSession({ ...session, session_id: 's2' }, '{"id":"sc"}');
-    expect(ledger.session('s2')).toEqual({ ...session, session_id: 's2' });
-    expect(ledger.sessions().map((s) => s.session_id)).toEqual(['s1', 's2']);
+    expect(ledger.session('s2')).toEqual({
+      ...session,
+      session_id: 's2',
+      parent_session_id: null,
+      parent_commit_seq: null,
+    });
+    ledger.registerSession(
+      { ...session, session_id: 's3', parent_session_id: 's1', parent_commit_seq: 4 },
+      '{}',
+    );
+    expect(ledger.session('s3')).toMatchObject({ parent_session_id: 's1', parent_commit_seq: 4 });
+    expect(ledger.sessions().map((s) => s.session_id)).toEqual(['s1', 's2', 's3']);
     expect(ledger.scenarioJson(sha256Hex('scenario'))).toBe('{"id":"sc"}');
     expect(() => {
       ledger.registerSession(session, '{}');
@@ -181,6 +191,37 @@ describe('Ledger', () => {
     const reader = Ledger.open(file, { readonly: true });
     expect(reader.schemaVersion).toBe(LEDGER_SCHEMA_VERSION);
     reader.close();
+  });
+
+  it('reads a schema 2 ledger (no fork columns) read-only as unforked, and migrates it keeping its rows', () => {
+    const file = join(dir, 'v2.sqlite');
+    const session = {
+      session_id: 's1',
+      run_id: 'r',
+      scenario_id: 'sc',
+      scenario_hash: sha256Hex('scenario'),
+      npc_id: 'mira',
+      created_at: 1,
+      initial_state_hash: STATE,
+    };
+    const writer = Ledger.open(file);
+    writer.registerSession(session, '{"id":"sc"}');
+    writer.close();
+    // Back to schema 2 as a build before forks wrote it.
+    const db = new Database(file);
+    db.exec(
+      'ALTER TABLE sessions DROP COLUMN parent_session_id; ALTER TABLE sessions DROP COLUMN parent_commit_seq',
+    );
+    db.pragma('user_version = 2');
+    db.close();
+    const reader = Ledger.open(file, { readonly: true });
+    expect(reader.schemaVersion).toBe(2);
+    expect(reader.session('s1')).toEqual({ ...session, parent_session_id: null, parent_commit_seq: null });
+    reader.close();
+    const migrated = Ledger.open(file);
+    expect(migrated.schemaVersion).toBe(LEDGER_SCHEMA_VERSION);
+    expect(migrated.sessions()).toEqual([{ ...session, parent_session_id: null, parent_commit_seq: null }]);
+    migrated.close();
   });
 
   it('refuses a ledger from a newer schema version', () => {

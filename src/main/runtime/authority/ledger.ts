@@ -36,6 +36,13 @@ export interface SessionRow {
   readonly npc_id: string;
   readonly created_at: number;
   readonly initial_state_hash: string;
+  /**
+   * A fork's origin (schema 3): the session it was forked from and the commit it starts after; its
+   * initial state is that session's state after that commit. Null (or absent) for a session that
+   * starts from its scenario's initial world.
+   */
+  readonly parent_session_id?: string | null | undefined;
+  readonly parent_commit_seq?: number | null | undefined;
 }
 
 /**
@@ -71,6 +78,9 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;
    ALTER TABLE commits ADD COLUMN outcome TEXT NOT NULL DEFAULT 'committed'
      CHECK (outcome IN ('committed', 'failed'));`,
+  // 3: forked sessions — where a session's world starts when it is not its scenario's initial world
+  `ALTER TABLE sessions ADD COLUMN parent_session_id TEXT;
+   ALTER TABLE sessions ADD COLUMN parent_commit_seq INTEGER;`,
 ];
 
 export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length;
@@ -161,7 +171,11 @@ export class Ledger {
     });
     this.registerTx = this.db.transaction((session: SessionRow, scenarioJson: string) => {
       this.stmts.insertScenario.run(session.scenario_hash, session.scenario_id, scenarioJson);
-      this.stmts.insertSession.run(session);
+      this.stmts.insertSession.run({
+        ...session,
+        parent_session_id: session.parent_session_id ?? null,
+        parent_commit_seq: session.parent_commit_seq ?? null,
+      });
     });
   }
 
@@ -171,6 +185,11 @@ export class Ledger {
 
   private prepare() {
     const v2 = this.schemaVersion >= 2;
+    const v3 = this.schemaVersion >= 3;
+    // Older files (read-only opens) have no fork columns: their sessions are not forks.
+    const sessionCols = `session_id, run_id, scenario_id, scenario_hash, npc_id, created_at, initial_state_hash, ${
+      v3 ? 'parent_session_id, parent_commit_seq' : 'NULL AS parent_session_id, NULL AS parent_commit_seq'
+    }`;
     const outcome = v2 ? 'outcome' : `'committed' AS outcome`;
     const cols = `commit_seq, session_id, turn_id, ${outcome}, final_text, provenance_json, provenance_hash, committed_at`;
     const none = this.db.prepare('SELECT NULL WHERE 0');
@@ -188,6 +207,7 @@ export class Ledger {
       bySession: this.db.prepare(
         `SELECT ${cols} FROM commits WHERE session_id = ? AND commit_seq > ? ORDER BY commit_seq LIMIT ?`,
       ),
+      byseq: this.db.prepare(`SELECT ${cols} FROM commits WHERE commit_seq = ?`),
       lastForSession: this.db.prepare('SELECT max(commit_seq) AS seq FROM commits WHERE session_id = ?'),
       count: this.db.prepare('SELECT count(*) AS n FROM commits'),
       insertScenario: v2
@@ -195,14 +215,16 @@ export class Ledger {
             'INSERT OR IGNORE INTO scenarios (content_hash, scenario_id, content_json) VALUES (?, ?, ?)',
           )
         : none,
-      insertSession: v2
+      insertSession: v3
         ? this.db.prepare(
-            `INSERT INTO sessions (session_id, run_id, scenario_id, scenario_hash, npc_id, created_at, initial_state_hash)
-             VALUES (@session_id, @run_id, @scenario_id, @scenario_hash, @npc_id, @created_at, @initial_state_hash)`,
+            `INSERT INTO sessions (session_id, run_id, scenario_id, scenario_hash, npc_id, created_at, initial_state_hash, parent_session_id, parent_commit_seq)
+             VALUES (@session_id, @run_id, @scenario_id, @scenario_hash, @npc_id, @created_at, @initial_state_hash, @parent_session_id, @parent_commit_seq)`,
           )
         : none,
-      session: v2 ? this.db.prepare('SELECT * FROM sessions WHERE session_id = ?') : none,
-      sessions: v2 ? this.db.prepare('SELECT * FROM sessions ORDER BY created_at, session_id') : none,
+      session: v2 ? this.db.prepare(`SELECT ${sessionCols} FROM sessions WHERE session_id = ?`) : none,
+      sessions: v2
+        ? this.db.prepare(`SELECT ${sessionCols} FROM sessions ORDER BY created_at, session_id`)
+        : none,
       scenario: v2 ? this.db.prepare('SELECT content_json FROM scenarios WHERE content_hash = ?') : none,
     };
   }
@@ -234,6 +256,11 @@ export class Ledger {
    */
   *commits(): Generator<CommitRow> {
     for (const row of this.stmts.all.iterate()) yield row as CommitRow;
+  }
+
+  /** The record with this commit_seq, whatever its session. */
+  commitAt(commitSeq: number): CommitRow | undefined {
+    return this.stmts.byseq.get(commitSeq) as CommitRow | undefined;
   }
 
   lastCommitSeq(sessionId: string): number | null {

@@ -20,6 +20,8 @@ export interface ReplaySource {
     Pick<CommitRow, 'commit_seq' | 'provenance_json' | 'provenance_hash' | 'final_text'>
   >;
   session(sessionId: string): SessionRow | undefined;
+  /** Every registered session (for their fork origins). */
+  sessions(): Iterable<SessionRow>;
   scenarioJson(contentHash: string): string | undefined;
   /**
    * `full`: records are the whole ledger, numbered 1, 2, ... and chained without a gap. `links`: a
@@ -31,7 +33,10 @@ export interface ReplaySource {
 export interface ReplayOptions {
   /** Re-runs extension workloads and governance for each record and compares: catches non-determinism. */
   readonly extensions: ExtensionManager;
-  /** Replay only this session (the chain is still checked end to end). */
+  /**
+   * Replay only this session, and, for a fork, the sessions it was forked from up to its fork point (the
+   * chain is still checked end to end).
+   */
   readonly sessionId?: string;
 }
 
@@ -45,6 +50,34 @@ interface SessionReplay {
   readonly npcId: string;
   state: WorldState;
   hash: string;
+}
+
+/** A session's replayed world right after one of its committed records: where a fork starts. */
+interface ForkPoint {
+  readonly scenarioHash: string;
+  readonly npcId: string;
+  readonly state: WorldState;
+  readonly hash: string;
+}
+
+const forkKey = (sessionId: string, commitSeq: number): string => `${sessionId}#${commitSeq}`;
+
+/**
+ * Which records of which sessions to replay when one session is named: all of its own, and those of
+ * each session it was forked from up to the fork point. Null when every session is replayed.
+ */
+function replayScope(source: ReplaySource, sessionId: string | undefined): Map<string, number> | null {
+  if (sessionId === undefined) return null;
+  const scope = new Map<string, number>([[sessionId, Infinity]]);
+  let row = source.session(sessionId);
+  while (row?.parent_session_id != null && row.parent_commit_seq != null) {
+    const parent = row.parent_session_id;
+    // A cycle cannot be written by the runtime; a forged one must not loop here.
+    if (scope.has(parent)) break;
+    scope.set(parent, row.parent_commit_seq);
+    row = source.session(parent);
+  }
+  return scope;
 }
 
 class Diverged extends Error {
@@ -61,6 +94,12 @@ class Diverged extends Error {
  */
 export async function replay(source: ReplaySource, options: ReplayOptions): Promise<ReplayResult> {
   const sessions = new Map<string, SessionReplay>();
+  const scope = replayScope(source, options.sessionId);
+  const forkPoints = new Set<string>();
+  for (const row of source.sessions())
+    if (row.parent_session_id != null && row.parent_commit_seq != null)
+      forkPoints.add(forkKey(row.parent_session_id, row.parent_commit_seq));
+  const snapshots = new Map<string, ForkPoint>();
   let checked = 0;
   let prev = null as { seq: number; hash: string } | null;
   let divergence: Divergence | null = null;
@@ -121,11 +160,22 @@ export async function replay(source: ReplaySource, options: ReplayOptions): Prom
           `commit ${row.commit_seq}: the stored model text does not match final_text_hash`,
           sessionId,
         );
-      if (base.v === 2 && (options.sessionId === undefined || options.sessionId === sessionId)) {
+      const inScope = scope === null || (sessionId !== null && row.commit_seq <= (scope.get(sessionId) ?? 0));
+      if (base.v === 2 && inScope) {
         const parsed = ProvenanceRecordV2.safeParse(raw);
         if (!parsed.success)
           at('record', `commit ${row.commit_seq}: not a valid v2 record: ${parsed.error.message}`, sessionId);
-        else await replayRecord(parsed.data, source, sessions, options, at);
+        else {
+          const s = await replayRecord(parsed.data, source, sessions, snapshots, options, at);
+          const key = forkKey(parsed.data.session_id, row.commit_seq);
+          if (forkPoints.has(key) && parsed.data.outcome === 'committed')
+            snapshots.set(key, {
+              scenarioHash: s.scenario.contentHash,
+              npcId: s.npcId,
+              state: s.state,
+              hash: s.hash,
+            });
+        }
       } else if (base.v !== 1 && base.v !== 2)
         at('record', `commit ${row.commit_seq}: unknown record version ${String(base.v)}`, sessionId);
       prev = { seq: row.commit_seq, hash: row.provenance_hash };
@@ -151,9 +201,10 @@ async function replayRecord(
   record: ProvenanceRecordV2,
   source: ReplaySource,
   sessions: Map<string, SessionReplay>,
+  snapshots: ReadonlyMap<string, ForkPoint>,
   options: ReplayOptions,
   at: (kind: Divergence['kind'], message: string, sessionId?: string | null) => never,
-): Promise<void> {
+): Promise<SessionReplay> {
   const seq = record.commit_seq;
   const sid = record.session_id;
   let s = sessions.get(sid);
@@ -180,7 +231,25 @@ async function replayRecord(
         `commit ${seq}: the stored scenario of session ${sid} does not hash to ${row.scenario_hash} (edited)`,
         sid,
       );
-    const state = initialWorldState(scenario.scenario);
+    let state: WorldState;
+    if (row.parent_session_id != null && row.parent_commit_seq != null) {
+      // A fork starts where its parent's replay stood right after the fork point.
+      const parent = row.parent_session_id;
+      const point = snapshots.get(forkKey(parent, row.parent_commit_seq));
+      if (point === undefined)
+        return at(
+          'session',
+          `commit ${seq}: session ${sid} is forked from ${parent} at commit ${row.parent_commit_seq}, which the replay did not reach as a committed record of ${parent}`,
+          sid,
+        );
+      if (point.scenarioHash !== row.scenario_hash || point.npcId !== row.npc_id)
+        return at(
+          'session',
+          `commit ${seq}: session ${sid} plays another scenario or NPC than ${parent}, which it is forked from`,
+          sid,
+        );
+      state = point.state;
+    } else state = initialWorldState(scenario.scenario);
     const hash = stateHash(state);
     if (hash !== row.initial_state_hash)
       return at(
@@ -255,6 +324,7 @@ async function replayRecord(
   }
   s.state = after;
   s.hash = afterHash;
+  return s;
 }
 
 /** Verifies a ledger file's records (all, or one session's world). */
@@ -263,6 +333,7 @@ export function verifyLedger(ledger: Ledger, options: ReplayOptions): Promise<Re
     {
       commits: ledger.commits(),
       session: (id) => ledger.session(id),
+      sessions: () => ledger.sessions(),
       scenarioJson: (hash) => ledger.scenarioJson(hash),
       chain: 'full',
     },
@@ -270,7 +341,11 @@ export function verifyLedger(ledger: Ledger, options: ReplayOptions): Promise<Re
   );
 }
 
-/** One session as a portable bundle: its scenario, its ledger rows, optionally its events. */
+/**
+ * One session as a portable bundle: its scenario, its ledger rows, optionally its events. A forked
+ * session's bundle (version 2) also carries the sessions it was forked from, each with its records up to
+ * its fork point, so that it replays on its own.
+ */
 export function exportSession(
   ledger: Ledger,
   sessionId: string,
@@ -281,19 +356,92 @@ export function exportSession(
   const scenarioJson = ledger.scenarioJson(session.scenario_hash);
   if (scenarioJson === undefined)
     throw new LedgerError(`${ledger.file} lacks scenario ${session.scenario_hash}`);
+  const rows = (id: string, throughSeq: number) =>
+    ledger
+      .commitsForSession(id)
+      .filter((r) => r.commit_seq <= throughSeq)
+      .map((r) => ({
+        commit_seq: r.commit_seq,
+        provenance_hash: r.provenance_hash,
+        provenance_json: r.provenance_json,
+        final_text: r.final_text,
+      }));
+  const ancestors: NonNullable<SessionBundle['ancestors']> = [];
+  const seen = new Set([sessionId]);
+  for (let child = session; child.parent_session_id != null && child.parent_commit_seq != null;) {
+    const parentId = child.parent_session_id;
+    const parent = ledger.session(parentId);
+    if (parent === undefined || seen.has(parentId))
+      throw new LedgerError(
+        `${ledger.file}: session ${child.session_id} is forked from unknown session '${parentId}'`,
+      );
+    seen.add(parentId);
+    ancestors.push({ session: { ...parent }, commits: rows(parentId, child.parent_commit_seq) });
+    child = parent;
+  }
   return {
     format: 'parley-session-bundle',
-    version: 1,
+    version: ancestors.length === 0 ? 1 : 2,
     session: { ...session },
     scenario_json: scenarioJson,
-    commits: ledger.commitsForSession(sessionId).map((r) => ({
-      commit_seq: r.commit_seq,
-      provenance_hash: r.provenance_hash,
-      provenance_json: r.provenance_json,
-      final_text: r.final_text,
-    })),
+    commits: rows(sessionId, Infinity),
+    ...(ancestors.length === 0 ? {} : { ancestors }),
     ...(telemetry === undefined ? {} : { telemetry: [...telemetry] }),
   };
+}
+
+/**
+ * The world of a session right after one of its records, rebuilt from the ledger's stored patches
+ * (through the sessions it was forked from, if any) without re-running extensions: what a fork starts
+ * from. Every state hash on the way is checked; a ledger that does not reproduce them is refused.
+ */
+export function stateAfterCommit(
+  ledger: Ledger,
+  sessionId: string,
+  commitSeq: number,
+  scenario: LoadedScenario,
+  visiting: ReadonlySet<string> = new Set(),
+): { state: WorldState; hash: string } {
+  const fail = (message: string): never => {
+    throw new LedgerError(
+      `${ledger.file}: cannot rebuild session ${sessionId} at commit ${commitSeq}: ${message}`,
+    );
+  };
+  const row = ledger.session(sessionId);
+  if (row === undefined) return fail('the session is not registered');
+  if (row.scenario_hash !== scenario.contentHash) return fail('it plays another scenario');
+  let state: WorldState;
+  if (row.parent_session_id != null && row.parent_commit_seq != null) {
+    if (visiting.has(row.parent_session_id)) return fail('its fork origins form a cycle');
+    state = stateAfterCommit(
+      ledger,
+      row.parent_session_id,
+      row.parent_commit_seq,
+      scenario,
+      new Set([...visiting, sessionId]),
+    ).state;
+  } else state = initialWorldState(scenario.scenario);
+  let hash = stateHash(state);
+  if (hash !== row.initial_state_hash)
+    return fail(`it starts from ${row.initial_state_hash}, rebuilt ${hash}`);
+  for (const commit of ledger.commitsForSession(sessionId)) {
+    if (commit.commit_seq > commitSeq) break;
+    const parsed = ProvenanceRecordV2.safeParse(JSON.parse(commit.provenance_json));
+    if (!parsed.success) return fail(`commit ${commit.commit_seq} is not a version 2 record`);
+    const record = parsed.data;
+    if (record.state_hash_before !== hash)
+      return fail(`commit ${commit.commit_seq} starts from another state`);
+    if (record.outcome === 'committed') {
+      try {
+        state = applyPatch(state, record.patch);
+      } catch (err) {
+        return fail(`commit ${commit.commit_seq}: ${(err as Error).message}`);
+      }
+      hash = stateHash(state);
+    }
+    if (hash !== record.state_hash_after) return fail(`commit ${commit.commit_seq} ends in another state`);
+  }
+  return { state, hash };
 }
 
 export class BundleError extends Error {
@@ -319,16 +467,27 @@ export function parseBundle(text: string, source: string): SessionBundle {
   return parsed.data;
 }
 
-/** Replays an exported session from the bundle alone. */
+/**
+ * Replays an exported session from the bundle alone; a fork's ancestors are replayed first, up to their
+ * fork points (their records are interleaved by commit_seq, as in the ledger).
+ */
 export function replayBundle(
   bundle: SessionBundle,
   options: Omit<ReplayOptions, 'sessionId'>,
 ): Promise<ReplayResult> {
   const { session } = bundle;
+  const ancestors = bundle.ancestors ?? [];
+  const rows = new Map<string, SessionRow>(
+    [session, ...ancestors.map((a) => a.session)].map((r) => [r.session_id, r]),
+  );
+  const commits = [...bundle.commits, ...ancestors.flatMap((a) => a.commits)].sort(
+    (a, b) => a.commit_seq - b.commit_seq,
+  );
   return replay(
     {
-      commits: bundle.commits,
-      session: (id) => (id === session.session_id ? session : undefined),
+      commits,
+      session: (id) => rows.get(id),
+      sessions: () => rows.values(),
       scenarioJson: (hash) => (hash === session.scenario_hash ? bundle.scenario_json : undefined),
       chain: 'links',
     },

@@ -1,7 +1,14 @@
 import type { SessionSummary } from '../../../shared/commands';
 import type { ScenarioCatalog } from '../authority/scenario-catalog';
 import { RuntimeError } from '../core/errors';
-import { InteractionSession, type SessionDeps, type StartTurnResult, type SubscribeOptions } from './session';
+import type { LoadedScenario } from '../authority/scenario-loader';
+import {
+  InteractionSession,
+  type SessionDeps,
+  type SessionFork,
+  type StartTurnResult,
+  type SubscribeOptions,
+} from './session';
 import type { Subscription, SubscriptionSink } from './subscription';
 
 export interface ManagerOptions extends SessionDeps {
@@ -25,11 +32,24 @@ export class InteractionManager {
       throw new RuntimeError('unknown_npc', `scenario '${scenario.scenario.id}' has no NPC '${npc}'`, {
         known: Object.keys(scenario.scenario.npcs),
       });
+    return this.open(scenario, npc);
+  }
+
+  /**
+   * A session forked from a committed record of another: `scenario` and `npcId` are that session's,
+   * `fork.state` its world right after the record (the runtime rebuilds it from the ledger).
+   */
+  forkSession(scenario: LoadedScenario, npcId: string, fork: SessionFork): InteractionSession {
+    if (this.disposed) throw new RuntimeError('internal', 'the runtime is shutting down');
+    return this.open(scenario, npcId, fork);
+  }
+
+  private open(scenario: LoadedScenario, npc: string, fork?: SessionFork): InteractionSession {
     // A run id given again (a fixed --run-id, a test) must not reuse a session id the ledger holds.
     let id: string;
     do id = `${this.options.runId}.s${++this.sessionCounter}`;
     while (this.options.ledger.session(id) !== undefined);
-    const session = new InteractionSession(id, scenario, npc, this.options);
+    const session = new InteractionSession(id, scenario, npc, this.options, fork);
     this.sessions.set(id, session);
     // Predictive prewarm: a new session will speak soon. Registered first, so it sees the pool's events.
     const { models } = this.options;

@@ -1,4 +1,4 @@
-import { MAX_TURN_TEXT, type SessionSummary } from '../../../shared/commands';
+import { MAX_TURN_TEXT, type ForkOrigin, type SessionSummary } from '../../../shared/commands';
 import { parseModelOutput, type ParsedOutput } from '../../../shared/proposals';
 import {
   EVENT_CLASS,
@@ -117,6 +117,13 @@ export type StartTurnResult =
   | { readonly accepted: true; readonly turnId: string }
   | { readonly accepted: false; readonly turnId: string; readonly reason: RejectReason };
 
+/** A forked session's start: the world right after a committed record of another session. */
+export interface SessionFork {
+  readonly from: ForkOrigin;
+  /** That session's world right after that record. */
+  readonly state: WorldState;
+}
+
 /** The session's world: replaced as a whole, and only after a commit's transaction succeeded. */
 export interface SessionWorld {
   readonly state: WorldState;
@@ -181,18 +188,25 @@ export class InteractionSession {
   private blackboard: readonly AgentEnvelope[] = [];
   readonly npc: NpcConfig;
   readonly createdAt: number;
+  /** Where a forked session's world starts; undefined for a session that starts from its scenario. */
+  readonly forkedFrom: ForkOrigin | undefined;
 
-  /** Registers the session in the ledger (throws if it cannot), then publishes `session_started`. */
+  /**
+   * Registers the session in the ledger (throws if it cannot), then publishes `session_started`. A fork
+   * starts from the given world instead of the scenario's initial one, and the ledger records its origin.
+   */
   constructor(
     readonly id: string,
     readonly scenario: LoadedScenario,
     npcId: string,
     private readonly deps: SessionDeps,
+    fork?: SessionFork,
   ) {
     this.npc = npcConfig(scenario.scenario, npcId);
     this.log = new EventLog(deps.eventLogCapacity);
     this.createdAt = deps.clock.now();
-    const state = deepFreeze(initialWorldState(scenario.scenario));
+    this.forkedFrom = fork?.from;
+    const state = deepFreeze(structuredClone(fork?.state) ?? initialWorldState(scenario.scenario));
     this.world = { state, hash: stateHash(state), lastCommitSeq: null };
     deps.ledger.registerSession(
       {
@@ -203,6 +217,8 @@ export class InteractionSession {
         npc_id: npcId,
         created_at: this.createdAt,
         initial_state_hash: this.world.hash,
+        parent_session_id: fork?.from.session_id ?? null,
+        parent_commit_seq: fork?.from.commit_seq ?? null,
       },
       scenario.canonical,
     );
@@ -241,6 +257,7 @@ export class InteractionSession {
       created_at: this.createdAt,
       last_seq: this.seq,
       active_turn_id: this.activeTurnId,
+      ...(this.forkedFrom === undefined ? {} : { forked_from: this.forkedFrom }),
     };
   }
 

@@ -74,6 +74,8 @@ export class ClientContext {
         return runtime.verify(command.session_id).then((result) => ({ result }));
       case 'session.export':
         return { result: runtime.exportSession(command.session_id, command.include_telemetry) };
+      case 'session.fork':
+        return { result: runtime.forkSession(command.session_id, command.commit_seq) };
       case 'session.list':
         return { result: { sessions: manager.list() } };
       case 'session.subscribe':

@@ -265,6 +265,40 @@ describe('inspector', () => {
     expect(store.getState().provenance.sessions['s1']).toMatchObject({ commits: [], loading: false });
   });
 
+  it('forks a session from a commit, then selects and subscribes to the fork', async () => {
+    const FORK = sessionSummary('s2', 9, { forked_from: { session_id: 's1', commit_seq: 3 } });
+    answer({
+      'session.fork': FORK,
+      'session.subscribe': { session_id: 's2', from_seq: 1, overflow_policy: 'drop_telemetry' },
+      'world.get': { ...snapshot(null, STATE_1), session_id: 's2' },
+      'ledger.commits': { session_id: 's2', commits: [], more: false },
+    });
+    store.getState().upsertSession(SESSION);
+    store.getState().selectSession('s1');
+    await inspector.forkSession('s1', 3);
+    expect(bridge.requests).toEqual([
+      { type: 'session.fork', session_id: 's1', commit_seq: 3 },
+      { type: 'session.subscribe', session_id: 's2', from_seq: 1 },
+      { type: 'world.get', session_id: 's2' },
+      { type: 'ledger.commits', session_id: 's2', after_seq: 0 },
+    ]);
+    expect(store.getState().sessions).toEqual({ list: [SESSION, FORK], selectedId: 's2' });
+    expect(store.getState().world.sessions['s2']?.snapshot?.state_hash).toBe(STATE_1);
+  });
+
+  it('a refused fork leaves the selection and reports the error', async () => {
+    answer({
+      'session.fork': () => {
+        throw new BridgeError('unknown_commit', 'cannot fork s1 at commit 2: it is a failed attempt');
+      },
+    });
+    store.getState().upsertSession(SESSION);
+    store.getState().selectSession('s1');
+    await inspector.forkSession('s1', 2);
+    expect(store.getState().sessions).toEqual({ list: [SESSION], selectedId: 's1' });
+    expect(store.getState().commandError).toMatchObject({ command: 'session.fork', code: 'unknown_commit' });
+  });
+
   it('subscribes once per session, resuming after what the store already holds', async () => {
     answer({ 'session.subscribe': { session_id: 's1', from_seq: 4, overflow_policy: 'drop_telemetry' } });
     store.getState().ingestEvents(committedTurn(envelopes(), 't1', 'hi', ['a']));

@@ -88,6 +88,11 @@ export interface Inspector {
   /** Creates a session, selects it and subscribes to it. */
   createSession(choice?: NewSessionChoice): Promise<void>;
   /**
+   * Forks a new session from a committed record of a session (`session.fork`: same scenario and NPC,
+   * the world as that commit left it), then selects it and subscribes to it like a created one.
+   */
+  forkSession(sessionId: string, commitSeq: number): Promise<void>;
+  /**
    * Selects a session, subscribes to it (once; later selections reuse the subscription) and reads
    * its world state and provenance records. Both are read again after each of its commit attempts.
    */
@@ -544,6 +549,24 @@ export function createInspector({
         return;
       }
       await openSession(sessionId);
+    },
+
+    async forkSession(sessionId, commitSeq) {
+      store.getState().clearCommandError();
+      let forkId: string;
+      try {
+        const session = await bridge.request({
+          type: 'session.fork',
+          session_id: sessionId,
+          commit_seq: commitSeq,
+        });
+        store.getState().upsertSession(session);
+        forkId = session.session_id;
+      } catch (error) {
+        fail('session.fork', error);
+        return;
+      }
+      await openSession(forkId);
     },
 
     selectSession: openSession,

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppState, useInspector } from '../app/context';
+import { forkOriginLabel } from '../store/sessions-slice';
 import { selectScenarios, selectSession, selectSessionIds, selectSessionScenario } from '../store/selectors';
 import { clockTime, shortId } from './format';
 
@@ -117,6 +118,7 @@ function SessionItem({ sessionId }: { sessionId: string }) {
   const closed = useAppState((s) => (s.dialogue.sessions[sessionId]?.closedReason ?? null) !== null);
   if (session === undefined) return null;
   const npcName = scenario?.npcs.find((n) => n.npc_id === session.npc_id)?.name ?? session.npc_id;
+  const forkLabel = forkOriginLabel(session, (id) => shortId(id));
   return (
     <li>
       <button
@@ -126,11 +128,21 @@ function SessionItem({ sessionId }: { sessionId: string }) {
         data-session-id={sessionId}
         data-scenario-id={session.scenario_id}
         data-npc-id={session.npc_id}
+        data-forked-from={session.forked_from?.session_id}
         aria-current={selected}
         onClick={() => void inspector.selectSession(sessionId)}
       >
         <span className="session-item__npc">{npcName}</span>
         <span className="session-item__scenario">{scenario?.title ?? session.scenario_id}</span>
+        {forkLabel === null ? null : (
+          <span
+            className="session-item__scenario"
+            data-testid="forked-from"
+            title={forkOriginLabel(session) ?? undefined}
+          >
+            {forkLabel}
+          </span>
+        )}
         <span className="session-item__meta">
           <code title={sessionId}>{shortId(sessionId)}</code>
           <time>{clockTime(session.created_at)}</time>

@@ -1,5 +1,5 @@
 import type { Verdict } from '../../../shared/world';
-import { useAppState } from '../app/context';
+import { useAppState, useInspector } from '../app/context';
 import { actionsState, type ActionsState, type CommitOutcome, type Turn } from '../store/dialogue-reducer';
 import { selectSessionNpcId, selectSessionScenario, selectTurn } from '../store/selectors';
 import { describeAction, namesOf } from './authority-format';
@@ -12,7 +12,9 @@ import { TurnWaterfall } from './TurnWaterfall';
  * it, what became of them and where the time went.
  */
 export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: string }) {
+  const inspector = useInspector();
   const turn = useAppState(selectTurn(sessionId, turnId));
+  const connected = useAppState((s) => s.connection.state === 'connected');
   if (turn === undefined) return null;
   const committed = turn.state === 'committed';
   return (
@@ -71,6 +73,13 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
             committed #{turn.commit.commit_seq} · <code>{shortHash(turn.commit.provenance_hash)}</code>
           </span>
         ) : null}
+        {committed && turn.commit?.outcome === 'committed' ? (
+          <ForkButton
+            disabled={!connected}
+            commitSeq={turn.commit.commit_seq}
+            onFork={(commitSeq) => void inspector.forkSession(sessionId, commitSeq)}
+          />
+        ) : null}
         <span className="turn__facts">
           {turn.state === 'rejected' ? null : <span>{turn.tokenCount} tokens</span>}
           {turn.model === null ? null : <span>{turn.model}</span>}
@@ -78,6 +87,33 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
         </span>
       </footer>
     </article>
+  );
+}
+
+/** Starts a new session from this commit's world; the original session is untouched. */
+function ForkButton({
+  commitSeq,
+  disabled,
+  onFork,
+}: {
+  commitSeq: number;
+  disabled: boolean;
+  onFork: (commitSeq: number) => void;
+}) {
+  return (
+    <button
+      type="button"
+      className="button"
+      data-testid="fork"
+      data-commit-seq={commitSeq}
+      disabled={disabled}
+      title={`New session starting from the world after commit #${commitSeq}, same scenario and NPC`}
+      onClick={() => {
+        onFork(commitSeq);
+      }}
+    >
+      Fork from here
+    </button>
   );
 }
 

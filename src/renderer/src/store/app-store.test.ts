@@ -3,6 +3,7 @@ import type { SessionSummary } from '../../../shared/commands';
 import { admission, admissionPayload, configChanged, lifecycle, streamIdOf } from '../testing/agent-fixtures';
 import { committedTurn, envelopes, MODEL, sessionSummary } from '../testing/envelopes';
 import { createAppStore, type AppStore } from './app-store';
+import { forkOriginLabel } from './sessions-slice';
 import {
   selectActiveTurnId,
   selectSelectedLog,
@@ -112,6 +113,21 @@ describe('app store', () => {
     expect(store.getState().sessions.selectedId).toBe('b');
     store.getState().upsertSession({ ...summary('b', 2), last_seq: 9 });
     expect(store.getState().sessions.list.map((x) => x.last_seq)).toEqual([0, 9, 0]);
+  });
+
+  it('adds a forked session after its origin and names the origin for the list', () => {
+    const parent = summary('r.s1', 1);
+    const fork = sessionSummary('r.s2', 2, { forked_from: { session_id: 'r.s1', commit_seq: 4 } });
+    store.getState().upsertSession(parent);
+    store.getState().upsertSession(fork);
+    store.getState().selectSession('r.s2');
+    expect(store.getState().sessions).toEqual({ list: [parent, fork], selectedId: 'r.s2' });
+    // A later list refresh keeps the origin (it is part of the server's summary).
+    store.getState().setSessions([fork, parent]);
+    expect(store.getState().sessions.list[1]?.forked_from).toEqual({ session_id: 'r.s1', commit_seq: 4 });
+    expect(forkOriginLabel(fork)).toBe('forked from r.s1 #4');
+    expect(forkOriginLabel(fork, (id) => id.slice(-2))).toBe('forked from s1 #4');
+    expect(forkOriginLabel(parent)).toBeNull();
   });
 
   it('holds one command error at a time until cleared', () => {

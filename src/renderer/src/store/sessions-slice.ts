@@ -15,6 +15,18 @@ export interface SessionsSlice {
   selectSession: (sessionId: string | null) => void;
 }
 
+/**
+ * How the session list names a fork's origin: `forked from <session> #<commit_seq>`, the session id
+ * shortened by `shorten`; null for a session that is not a fork.
+ */
+export function forkOriginLabel(
+  session: SessionSummary,
+  shorten: (sessionId: string) => string = (id) => id,
+): string | null {
+  const origin = session.forked_from;
+  return origin === undefined ? null : `forked from ${shorten(origin.session_id)} #${origin.commit_seq}`;
+}
+
 export const createSessionsSlice: StateCreator<AppState, [], [], SessionsSlice> = (set) => ({
   sessions: { list: [], selectedId: null },
   setSessions: (list) => {
