@@ -4,7 +4,9 @@ import { ModelsPanel } from './models';
 import { ProvenancePanel } from './provenance';
 import { WorldPanel } from './world';
 
-export type SideTab = 'events' | 'world' | 'provenance' | 'agents' | 'models';
+export type SideTab = 'events' | 'world' | 'provenance' | 'agents' | 'models' | 'charts';
+
+export const SIDE_TABS: readonly SideTab[] = ['events', 'world', 'provenance', 'agents', 'models', 'charts'];
 
 export interface DialogueRecord {
   /** Each distinct text an NPC reply showed, in order. */
@@ -119,10 +121,22 @@ export class InspectorPage {
         provenance: 'Provenance',
         agents: 'Agents',
         models: 'Models',
+        charts: 'Charts',
       }[tab],
     });
     await button.click();
     await expect(button).toHaveAttribute('aria-selected', 'true');
+  }
+
+  /** The tab button (its accessible name includes nothing but the label). */
+  tab(tab: SideTab): Locator {
+    return this.page.getByTestId(`tab-${tab}`);
+  }
+
+  /** Shows a tab with its keyboard shortcut (Alt+Shift+n), from wherever the focus is. */
+  async showTabByKey(tab: SideTab): Promise<void> {
+    await this.page.keyboard.press(`Alt+Shift+Digit${SIDE_TABS.indexOf(tab) + 1}`);
+    await expect(this.tab(tab)).toHaveAttribute('aria-selected', 'true');
   }
 
   /**

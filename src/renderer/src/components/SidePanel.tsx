@@ -1,11 +1,13 @@
-import { useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { useAppState } from '../app/context';
 import { selectSidePanel } from '../store/selectors';
-import { SIDE_PANELS, type SidePanel as Panel } from '../store/view-slice';
+import { panelForShortcut, SIDE_PANELS, tabShortcut, type SidePanel as Panel } from '../store/view-slice';
 import { AgentsPanel } from './AgentsPanel';
 import { EventLog } from './EventLog';
 import { ModelsPanel } from './ModelsPanel';
 import { ProvenanceTimeline } from './ProvenanceTimeline';
+import { SessionCharts } from './SessionCharts';
+import { ShortcutHelp } from './ShortcutHelp';
 import { WorldView } from './WorldView';
 
 const LABEL: Record<Panel, string> = {
@@ -14,6 +16,7 @@ const LABEL: Record<Panel, string> = {
   provenance: 'Provenance',
   agents: 'Agents',
   models: 'Models',
+  charts: 'Charts',
 };
 
 const VIEW: Record<Panel, () => ReactNode> = {
@@ -22,16 +25,31 @@ const VIEW: Record<Panel, () => ReactNode> = {
   provenance: () => <ProvenanceTimeline />,
   agents: () => <AgentsPanel />,
   models: () => <ModelsPanel />,
+  charts: () => <SessionCharts />,
 };
 
 /**
- * The right-hand column: the event log, the world state, the provenance timeline, the agent plane and
- * the local models, as tabs.
+ * The right-hand column: the event log, the world state, the provenance timeline, the agent plane,
+ * the local models and the session's charts, as tabs. Alt+Shift+1…n picks a tab from anywhere.
  */
 export function SidePanel() {
   const current = useAppState(selectSidePanel);
   const show = useAppState((s) => s.showSidePanel);
   const tabs = useRef<Partial<Record<Panel, HTMLButtonElement | null>>>({});
+
+  useEffect(() => {
+    const onKeyDown = (event: globalThis.KeyboardEvent) => {
+      if (event.defaultPrevented) return;
+      const panel = panelForShortcut(event);
+      if (panel === null) return;
+      event.preventDefault();
+      show(panel);
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => {
+      window.removeEventListener('keydown', onKeyDown);
+    };
+  }, [show]);
 
   // Arrow keys move between tabs (WAI-ARIA tabs pattern, automatic activation).
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
@@ -60,6 +78,8 @@ export function SidePanel() {
             data-testid={`tab-${panel}`}
             aria-selected={panel === current}
             aria-controls={`tabpanel-${panel}`}
+            aria-keyshortcuts={tabShortcut(panel)}
+            title={`${LABEL[panel]} (${tabShortcut(panel)})`}
             tabIndex={panel === current ? 0 : -1}
             onClick={() => {
               show(panel);
@@ -68,6 +88,7 @@ export function SidePanel() {
             {LABEL[panel]}
           </button>
         ))}
+        <ShortcutHelp />
       </div>
       <div
         className="side__body"

@@ -1,6 +1,7 @@
 /**
  * The live event log: per session, the newest `capacity` events as display rows, plus how many
- * older ones were evicted to stay within it.
+ * older ones were evicted to stay within it. Also the log's filters, search and export, as pure
+ * functions over those rows.
  */
 import type { EventClass, EventEnvelope, EventType } from '../../../shared/protocol';
 
@@ -15,12 +16,21 @@ export interface LogEntry {
   timestamp: number;
   /** The payload as short one-line JSON. */
   summary: string;
+  /** The payload itself: the already-parsed object is shared, not copied, so keeping it is cheap. */
+  payload: unknown;
+  /**
+   * Seqs missing right before this row (0: none). A gap only a `stream_overflow` explains is
+   * expected; any other one breaks the envelope's invariant 3, and both are shown.
+   */
+  gapBefore: number;
 }
 
 export interface SessionLog {
   entries: readonly LogEntry[];
   /** Events evicted from this log to keep it within capacity (they were applied, just not kept). */
   evicted: number;
+  /** Seq of the newest row, evicted or not, so a gap across an eviction is still seen. */
+  lastSeq: number;
 }
 
 export interface EventLogState {
@@ -39,7 +49,7 @@ export function summarizePayload(payload: unknown): string {
   return json.length > SUMMARY_MAX ? `${json.slice(0, SUMMARY_MAX - 1)}…` : json;
 }
 
-export function toLogEntry(event: EventEnvelope): LogEntry {
+export function toLogEntry(event: EventEnvelope, previousSeq = 0): LogEntry {
   return {
     eventId: event.event_id,
     seq: event.seq,
@@ -48,6 +58,9 @@ export function toLogEntry(event: EventEnvelope): LogEntry {
     turnId: event.turn_id,
     timestamp: event.timestamp,
     summary: summarizePayload(event.payload),
+    payload: event.payload,
+    // The first event a log sees has no predecessor to compare with (a resumed subscription starts late).
+    gapBefore: previousSeq === 0 ? 0 : Math.max(0, event.seq - previousSeq - 1),
   };
 }
 
@@ -58,20 +71,138 @@ export function appendToLog(
 ): EventLogState {
   if (events.length === 0) return state;
   const added = new Map<string, LogEntry[]>();
+  const lastSeq = new Map<string, number>();
   for (const event of events) {
-    const list = added.get(event.session_id);
-    if (list === undefined) added.set(event.session_id, [toLogEntry(event)]);
-    else list.push(toLogEntry(event));
+    const sid = event.session_id;
+    const entry = toLogEntry(event, lastSeq.get(sid) ?? state.sessions[sid]?.lastSeq ?? 0);
+    lastSeq.set(sid, event.seq);
+    const list = added.get(sid);
+    if (list === undefined) added.set(sid, [entry]);
+    else list.push(entry);
   }
   const sessions = { ...state.sessions };
   for (const [sessionId, entries] of added) {
-    const before = sessions[sessionId] ?? { entries: [], evicted: 0 };
+    const before = sessions[sessionId] ?? { entries: [], evicted: 0, lastSeq: 0 };
     const all = before.entries.concat(entries);
     const overflow = Math.max(0, all.length - capacity);
     sessions[sessionId] = {
       entries: overflow === 0 ? all : all.slice(overflow),
       evicted: before.evicted + overflow,
+      lastSeq: lastSeq.get(sessionId) ?? before.lastSeq,
     };
   }
   return { sessions };
+}
+
+// Filters --------------------------------------------------------------------------------------
+
+export type ClassFilter = EventClass | 'all';
+
+export interface LogFilter {
+  /** One event type, or null for all. */
+  type: EventType | null;
+  eventClass: ClassFilter;
+  /** One turn's rows, or null for all (session-level rows included). */
+  turnId: string | null;
+  /** Case-insensitive substring of the type or the payload's JSON; blank matches everything. */
+  text: string;
+}
+
+export const NO_LOG_FILTER: LogFilter = { type: null, eventClass: 'all', turnId: null, text: '' };
+
+export function isLogFiltered(filter: LogFilter): boolean {
+  return (
+    filter.type !== null || filter.eventClass !== 'all' || filter.turnId !== null || filter.text.trim() !== ''
+  );
+}
+
+// Rows are immutable, so their full payload JSON is computed once and kept while the row lives.
+const payloadText = new WeakMap<LogEntry, string>();
+
+function searchText(entry: LogEntry): string {
+  let text = payloadText.get(entry);
+  if (text === undefined) {
+    text = `${entry.type}\u0000${(JSON.stringify(entry.payload) as string | undefined) ?? ''}`.toLowerCase();
+    payloadText.set(entry, text);
+  }
+  return text;
+}
+
+/** The rows the filter lets through, in log order; the same array when nothing filters. */
+export function filterLog(entries: readonly LogEntry[], filter: LogFilter): readonly LogEntry[] {
+  if (!isLogFiltered(filter)) return entries;
+  const needle = filter.text.trim().toLowerCase();
+  return entries.filter(
+    (e) =>
+      (filter.type === null || e.type === filter.type) &&
+      (filter.eventClass === 'all' || e.eventClass === filter.eventClass) &&
+      (filter.turnId === null || e.turnId === filter.turnId) &&
+      (needle === '' || searchText(e).includes(needle)),
+  );
+}
+
+/** The distinct event types and turn ids among the rows, in first-seen order (the filters' choices). */
+export function logFacets(entries: readonly LogEntry[]): { types: EventType[]; turnIds: string[] } {
+  const types = new Set<EventType>();
+  const turnIds = new Set<string>();
+  for (const e of entries) {
+    types.add(e.type);
+    if (e.turnId !== null) turnIds.add(e.turnId);
+  }
+  return { types: [...types], turnIds: [...turnIds] };
+}
+
+/** How many rows carry each marker: seq gaps (and the seqs missing) and `stream_overflow` events. */
+export function logMarkers(entries: readonly LogEntry[]): {
+  gaps: number;
+  missing: number;
+  overflows: number;
+} {
+  let gaps = 0;
+  let missing = 0;
+  let overflows = 0;
+  for (const e of entries) {
+    if (e.gapBefore > 0) {
+      gaps++;
+      missing += e.gapBefore;
+    }
+    if (e.type === 'stream_overflow') overflows++;
+  }
+  return { gaps, missing, overflows };
+}
+
+/** What a `stream_overflow` row says in the list; null for any other row. */
+export function describeOverflow(entry: LogEntry): string | null {
+  if (entry.type !== 'stream_overflow' || typeof entry.payload !== 'object' || entry.payload === null)
+    return null;
+  const { dropped, from_seq: from, to_seq: to } = entry.payload as Record<string, unknown>;
+  if (typeof dropped !== 'number') return null;
+  return `dropped ${dropped} telemetry event${dropped === 1 ? '' : 's'} (seq ${String(from)}–${String(to)})`;
+}
+
+/**
+ * The rows as a JSON document: envelope fields (what the runtime sent, so the file can be fed to
+ * tools that read envelopes), the filter that chose them and the gaps a reader cannot see otherwise.
+ */
+export function exportLog(sessionId: string, entries: readonly LogEntry[], filter: LogFilter): string {
+  return JSON.stringify(
+    {
+      session_id: sessionId,
+      filter,
+      count: entries.length,
+      events: entries.map((e) => ({
+        event_id: e.eventId,
+        seq: e.seq,
+        session_id: sessionId,
+        turn_id: e.turnId,
+        timestamp: e.timestamp,
+        type: e.type,
+        class: e.eventClass,
+        payload: e.payload,
+        ...(e.gapBefore > 0 ? { missing_before: e.gapBefore } : {}),
+      })),
+    },
+    null,
+    2,
+  );
 }

@@ -152,3 +152,6 @@ export const selectTurnTimeline =
   (sessionId: string, turnId: string) =>
   (s: AppState): readonly EventEnvelope[] =>
     s.timelines.sessions[sessionId]?.[turnId] ?? NO_EVENTS;
+
+export const selectLogFilter = (s: AppState) => s.logFilter;
+export const selectSelectedLogEventId = (s: AppState) => s.selectedLogEventId;
