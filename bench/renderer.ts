@@ -21,18 +21,9 @@ import type { LoadedModel, LoadOptions, ModelBackend, TokenChunk } from '../src/
 import { createRuntime, type ParleyRuntime } from '../src/main/runtime/runtime';
 import { FirehoseBackend } from '../src/main/runtime/testing/firehose-backend';
 import { startServer, type ParleyServer } from '../src/main/runtime/transport/ws-server';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const num = (v: number): string => Math.round(v).toLocaleString('en-US');
-/** As e2e/fixtures.ts launches it. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const TOKENS_PER_SECOND = 5_000;
 const LONG_TASK_MS = 50;
 /** The turn may end this long after its last token (commit of a long reply, a slow last frame). */
