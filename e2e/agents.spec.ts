@@ -61,6 +61,7 @@ test('toggling a pilot agent from the UI runs its stream on the next turn', asyn
   expect(agentEnvelopes(parley.ledgerFile, turnId ?? '').map((e) => [e.stream_id, e.decision])).toEqual([
     [streamId, 'flag'],
   ]);
+  await inspector.showTab('gates');
   await expect(agents.gate('shadow-divergence')).toHaveAttribute('data-status', 'pass');
   await expect(agents.gate('pilot-terminal-reasons')).toHaveAttribute('data-status', 'pass');
 });
@@ -119,12 +120,16 @@ test('forced HIGH pressure plans only critical intents; rolling back returns to 
   await expect(lore).toContainText('HIGH pressure');
   await expect(agents.lane(high, 'safety')).toHaveAttribute('data-terminal-reason', 'completed');
   await expect(agents.lane(high, 'lore')).toHaveCount(0);
+  await inspector.showTab('gates');
   await expect(agents.gate('pressure-shedding')).toHaveAttribute('data-status', 'pass');
 
+  await inspector.showTab('agents');
   await agents.forcePressure('auto');
   await expect(agents.pressureLevel).toHaveAttribute('data-forced', 'false');
   await agents.setMode('shadow');
   await expect(agents.configChanged).toHaveAttribute('data-version', '4');
+  // The gates tab reads the status when it opens, and again after each commit while it is shown.
+  await inspector.showTab('gates');
   await expect(agents.gate('rollback')).toHaveAttribute('data-status', 'pending');
   const after = await inspector.say('Is the coach running today?');
   await expect(after).toHaveAttribute('data-state', 'committed');

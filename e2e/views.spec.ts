@@ -41,6 +41,21 @@ test('each main view after one committed turn, screenshotted', async ({ page, pa
     agents: async () => {
       await expect(inspector.agents.modeToggle).toBeVisible();
       await expect(inspector.agents.pressureLevel).toBeVisible();
+      // The gates have their own tab now.
+      await expect(page.getByTestId('rollout-gate')).toHaveCount(0);
+    },
+    admissions: async () => {
+      // The admission of the turn (in SHADOW mode, as the runtime starts), whatever it planned.
+      await expect(inspector.admissions.panel).toHaveAttribute('data-total', /^\d+$/);
+      await expect(inspector.admissions.agentFilter).toBeVisible();
+    },
+    settings: async () => {
+      await expect(inspector.settings.subscription).toHaveAttribute('data-policy', 'drop_telemetry');
+      await expect(inspector.settings.subscription).toHaveAttribute('data-phase', 'subscribed');
+      await expect(inspector.settings.connection).toHaveAttribute('data-state', 'connected');
+    },
+    gates: async () => {
+      await expect(page.getByTestId('rollout-gate').first()).toBeVisible();
     },
     models: async () => {
       await expect(page.getByTestId('pool-model').first()).toBeVisible();
@@ -100,15 +115,19 @@ test('keyboard: tabs by shortcut, their chords announced, and the shortcut list'
   await inspector.input.focus();
   for (const tab of [...SIDE_TABS].reverse()) await inspector.showTabByKey(tab);
   await expect(inspector.input).toBeFocused();
-  await expect(inspector.tab('charts')).toHaveAttribute('aria-keyshortcuts', `Alt+Shift+${SIDE_TABS.length}`);
+  await expect(inspector.tab('charts')).toHaveAttribute('aria-keyshortcuts', 'Alt+Shift+9');
+  await expect(inspector.tab('gates')).toHaveAttribute('aria-keyshortcuts', 'Alt+Shift+8');
 
   // Arrow keys move between focused tabs; the focused tab is outlined.
   await inspector.tab('events').focus();
   await page.keyboard.press('ArrowRight');
-  await expect(inspector.tab('world')).toBeFocused();
-  await expect(inspector.tab('world')).toHaveAttribute('aria-selected', 'true');
+  await expect(inspector.tab('agents')).toBeFocused();
+  await expect(inspector.tab('agents')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect(inspector.tab('charts')).toBeFocused();
   const outline = await inspector
-    .tab('world')
+    .tab('charts')
     .evaluate('getComputedStyle(document.activeElement).outlineStyle');
   expect(outline).toBe('solid');
 
@@ -126,5 +145,7 @@ test('keyboard: tabs by shortcut, their chords announced, and the shortcut list'
   const help = page.getByTestId('shortcut-help');
   await help.getByLabel('Keyboard shortcuts').first().click();
   await expect(help).toContainText('Alt+Shift+1');
+  await expect(help).toContainText('Alt+Shift+9');
+  await expect(help).toContainText('show Rollout gates');
   await expect(help).toContainText('cancel the running turn');
 });

@@ -295,6 +295,7 @@ describe('real frames validate against the generated schema', () => {
     });
     await client.next((f) => f.type === 'turn_cancelled');
     await client.request({ type: 'session.list', id: 'l' });
+    await client.request({ type: 'session.events', id: 'ev', session_id: sessionId, limit: 3 });
     await client.request({ type: 'session.unsubscribe', id: 'u', session_id: sessionId });
 
     for (const command of client.sent)

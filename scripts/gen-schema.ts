@@ -29,6 +29,8 @@ import {
   ResultFrame,
   ServerFrame,
   SessionCreateCommand,
+  SessionEventsCommand,
+  SessionEventsResult,
   SessionListCommand,
   SessionListResult,
   SessionSubscribeCommand,
@@ -224,6 +226,10 @@ function definitions(): [z.ZodType, DefMeta][] {
     [SessionCreateCommand, { id: 'SessionCreateCommand', description: 'Creates a session with an NPC.' }],
     [SessionListCommand, { id: 'SessionListCommand', description: 'Lists the sessions of this runtime.' }],
     [
+      SessionEventsCommand,
+      { id: 'SessionEventsCommand', description: "Reads a page of a session's buffered events." },
+    ],
+    [
       SessionSubscribeCommand,
       { id: 'SessionSubscribeCommand', description: "Subscribes to a session's events." },
     ],
@@ -246,6 +252,7 @@ function definitions(): [z.ZodType, DefMeta][] {
       },
     ],
     [SessionListResult, { id: 'SessionListResult', description: 'Result of `session.list`.' }],
+    [SessionEventsResult, { id: 'SessionEventsResult', description: 'Result of `session.events`.' }],
     [SessionSubscribeResult, { id: 'SessionSubscribeResult', description: 'Result of `session.subscribe`.' }],
     [
       SessionUnsubscribeResult,

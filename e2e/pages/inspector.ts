@@ -1,12 +1,38 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { AdmissionsPanel } from './admissions';
 import { AgentsPanel } from './agents';
 import { ModelsPanel } from './models';
 import { ProvenancePanel } from './provenance';
+import { SettingsPanel } from './settings';
 import { WorldPanel } from './world';
 
-export type SideTab = 'events' | 'world' | 'provenance' | 'agents' | 'models' | 'charts';
+/** The side tabs, in the tab row's order (the n-th is Alt+Shift+n). */
+export const SIDE_TABS = [
+  'events',
+  'agents',
+  'admissions',
+  'provenance',
+  'world',
+  'models',
+  'settings',
+  'gates',
+  'charts',
+] as const;
 
-export const SIDE_TABS: readonly SideTab[] = ['events', 'world', 'provenance', 'agents', 'models', 'charts'];
+export type SideTab = (typeof SIDE_TABS)[number];
+
+/** Each tab's accessible name. */
+const TAB_NAMES: Record<SideTab, string> = {
+  events: 'Events',
+  agents: 'Agents',
+  admissions: 'Admissions',
+  provenance: 'Commits',
+  world: 'World state',
+  models: 'Models',
+  settings: 'Settings',
+  gates: 'Rollout gates',
+  charts: 'Charts',
+};
 
 export interface DialogueRecord {
   /** Each distinct text an NPC reply showed, in order. */
@@ -50,6 +76,8 @@ export class InspectorPage {
   readonly provenance: ProvenancePanel;
   readonly agents: AgentsPanel;
   readonly models: ModelsPanel;
+  readonly admissions: AdmissionsPanel;
+  readonly settings: SettingsPanel;
 
   constructor(readonly page: Page) {
     this.connection = page.getByTestId('connection-status');
@@ -64,6 +92,8 @@ export class InspectorPage {
     this.provenance = new ProvenancePanel(page);
     this.agents = new AgentsPanel(page);
     this.models = new ModelsPanel(page);
+    this.admissions = new AdmissionsPanel(page);
+    this.settings = new SettingsPanel(page);
   }
 
   async open(url: string): Promise<void> {
@@ -109,21 +139,26 @@ export class InspectorPage {
     return turn.locator(`[data-testid="verdict"][data-rule="${rule}"]`);
   }
 
+  /** A turn's Retry (a turn that ended without committing). */
+  retryButton(turn: Locator): Locator {
+    return turn.getByRole('button', { name: 'Retry' });
+  }
+
+  sessionItem(index: number): Locator {
+    return this.page.getByTestId('session-item').nth(index);
+  }
+
+  /** The unread badge of a session in the sidebar. */
+  unreadBadge(session: Locator): Locator {
+    return session.getByTestId('unread-badge');
+  }
+
   commitFailure(turn: Locator): Locator {
     return turn.getByTestId('commit-failed');
   }
 
   async showTab(tab: SideTab): Promise<void> {
-    const button = this.page.getByRole('tab', {
-      name: {
-        events: 'Events',
-        world: 'World',
-        provenance: 'Provenance',
-        agents: 'Agents',
-        models: 'Models',
-        charts: 'Charts',
-      }[tab],
-    });
+    const button = this.page.getByRole('tab', { name: TAB_NAMES[tab], exact: true });
     await button.click();
     await expect(button).toHaveAttribute('aria-selected', 'true');
   }

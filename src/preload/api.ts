@@ -82,6 +82,7 @@ export function createPreloadApi(ipc: IpcRendererLike): ParleyPreloadApi {
   return {
     createSession: invoke('session.create'),
     listSessions: invoke('session.list'),
+    listEvents: invoke('session.events'),
     subscribe: invoke('session.subscribe'),
     unsubscribe: invoke('session.unsubscribe'),
     startTurn: invoke('turn.start'),

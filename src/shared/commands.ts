@@ -167,6 +167,19 @@ export const SessionListCommand = z.object({
   id: RequestId,
 });
 
+/**
+ * Reads a page of a session's buffered events (the runtime's in-memory log, the newest few thousand),
+ * for a client that evicted them. Read-only: no subscription is made or changed.
+ */
+export const SessionEventsCommand = z.object({
+  type: z.literal('session.events'),
+  id: RequestId,
+  session_id: SessionId,
+  /** Only events with a smaller seq; absent: the newest buffered events. */
+  before_seq: z.number().int().positive().optional(),
+  limit: z.number().int().positive().max(1000).default(500),
+});
+
 export const SessionSubscribeCommand = z.object({
   type: z.literal('session.subscribe'),
   id: RequestId,
@@ -288,6 +301,7 @@ export const Command = z.discriminatedUnion('type', [
   AuthPairCommand,
   SessionCreateCommand,
   SessionListCommand,
+  SessionEventsCommand,
   SessionSubscribeCommand,
   SessionUnsubscribeCommand,
   TurnStartCommand,
@@ -367,6 +381,15 @@ export const SessionSubscribeResult = z.object({
   /** Seq of the first event this subscription will deliver. */
   from_seq: z.number().int().positive(),
   overflow_policy: OverflowPolicy,
+});
+export const SessionEventsResult = z.object({
+  session_id: z.string(),
+  /** Ascending by seq: the newest `limit` buffered events before `before_seq`. */
+  events: z.array(EventEnvelope),
+  /** The oldest seq the runtime still buffers for the session; null when it buffers none. */
+  oldest_buffered_seq: z.number().int().positive().nullable(),
+  /** True when older buffered events remain; ask again with before_seq = the first event's seq. */
+  more: z.boolean(),
 });
 export const SessionUnsubscribeResult = z.object({ session_id: z.string() });
 export const TurnStartResult = z.object({
@@ -483,6 +506,7 @@ export const RESULT_SCHEMAS = {
   'auth.pair': AuthPairResult,
   'session.create': SessionCreateResult,
   'session.list': SessionListResult,
+  'session.events': SessionEventsResult,
   'session.subscribe': SessionSubscribeResult,
   'session.unsubscribe': SessionUnsubscribeResult,
   'turn.start': TurnStartResult,

@@ -62,6 +62,7 @@ function invoke<T extends IpcCommandType, const F extends string>(command: T, fn
 export const IPC_INVOKE = {
   'session.create': invoke('session.create', 'createSession'),
   'session.list': invoke('session.list', 'listSessions'),
+  'session.events': invoke('session.events', 'listEvents'),
   'session.subscribe': invoke('session.subscribe', 'subscribe'),
   'session.unsubscribe': invoke('session.unsubscribe', 'unsubscribe'),
   'turn.start': invoke('turn.start', 'startTurn'),

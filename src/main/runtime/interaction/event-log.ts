@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '../../../shared/protocol';
 
-export const DEFAULT_EVENT_LOG_CAPACITY = 4096;
+/** Larger than the inspector's own window (5,000 rows), so "load older events" finds pages to load. */
+export const DEFAULT_EVENT_LOG_CAPACITY = 16_384;
 
 /**
  * The newest `capacity` events of one session, by seq. Subscriptions replay from it; anything older
@@ -41,5 +42,21 @@ export class EventLog {
     if (oldest === undefined) return [];
     const start = this.head + Math.max(0, fromSeq - oldest);
     return this.events.slice(start);
+  }
+
+  /**
+   * Up to `limit` events with seq < `beforeSeq` (all held events when undefined), the newest of them,
+   * oldest first; `more` when older ones are still held. Seqs in the log are contiguous (`since` relies
+   * on it too), so the page is a slice.
+   */
+  before(beforeSeq: number | undefined, limit: number): { events: EventEnvelope[]; more: boolean } {
+    const oldest = this.oldestSeq;
+    if (oldest === undefined) return { events: [], more: false };
+    const end =
+      beforeSeq === undefined
+        ? this.events.length
+        : this.head + Math.min(this.size, Math.max(0, beforeSeq - oldest));
+    const start = Math.max(this.head, end - limit);
+    return { events: this.events.slice(start, end), more: start > this.head };
   }
 }

@@ -236,6 +236,18 @@ export class InteractionSession {
     return this.log.since(1);
   }
 
+  /**
+   * A page of the buffered events before `beforeSeq` (`session.events`): up to `limit`, oldest first,
+   * with the oldest seq still buffered and whether older buffered events remain.
+   */
+  eventPage(
+    beforeSeq: number | undefined,
+    limit: number,
+  ): { events: EventEnvelope[]; oldestBufferedSeq: number | null; more: boolean } {
+    const page = this.log.before(beforeSeq, limit);
+    return { ...page, oldestBufferedSeq: this.log.oldestSeq ?? null };
+  }
+
   /** The world as of the session's last successful commit. */
   get worldState(): SessionWorld {
     return this.world;

@@ -78,6 +78,18 @@ export class ClientContext {
         return { result: runtime.forkSession(command.session_id, command.commit_seq) };
       case 'session.list':
         return { result: { sessions: manager.list() } };
+      case 'session.events': {
+        const session = manager.get(command.session_id);
+        const page = session.eventPage(command.before_seq, command.limit);
+        return {
+          result: {
+            session_id: session.id,
+            events: page.events,
+            oldest_buffered_seq: page.oldestBufferedSeq,
+            more: page.more,
+          },
+        };
+      }
       case 'session.subscribe':
         return this.subscribe(command);
       case 'session.unsubscribe': {

@@ -256,7 +256,7 @@ describe('inspector', () => {
     await inspector.createSession();
     expect(bridge.requests).toEqual([
       { type: 'session.create' },
-      { type: 'session.subscribe', session_id: 's1', from_seq: 1 },
+      { type: 'session.subscribe', session_id: 's1', from_seq: 1, overflow_policy: 'drop_telemetry' },
       { type: 'world.get', session_id: 's1' },
       { type: 'ledger.commits', session_id: 's1', after_seq: 0 },
     ]);
@@ -278,7 +278,7 @@ describe('inspector', () => {
     await inspector.forkSession('s1', 3);
     expect(bridge.requests).toEqual([
       { type: 'session.fork', session_id: 's1', commit_seq: 3 },
-      { type: 'session.subscribe', session_id: 's2', from_seq: 1 },
+      { type: 'session.subscribe', session_id: 's2', from_seq: 1, overflow_policy: 'drop_telemetry' },
       { type: 'world.get', session_id: 's2' },
       { type: 'ledger.commits', session_id: 's2', after_seq: 0 },
     ]);
@@ -305,7 +305,7 @@ describe('inspector', () => {
     await inspector.selectSession('s1');
     await inspector.selectSession('s1');
     expect(bridge.requests.filter((r) => r.type === 'session.subscribe')).toEqual([
-      { type: 'session.subscribe', session_id: 's1', from_seq: 5 },
+      { type: 'session.subscribe', session_id: 's1', from_seq: 5, overflow_policy: 'drop_telemetry' },
     ]);
   });
 
@@ -386,7 +386,12 @@ describe('inspector', () => {
       error: { code: 'subscription_overflow', message: 'full' },
     });
     await settle();
-    expect(bridge.requests.at(-1)).toEqual({ type: 'session.subscribe', session_id: 's1', from_seq: 42 });
+    expect(bridge.requests.at(-1)).toEqual({
+      type: 'session.subscribe',
+      session_id: 's1',
+      from_seq: 42,
+      overflow_policy: 'drop_telemetry',
+    });
   });
 
   it('continues from the oldest buffered seq after a resume gap, and says what was lost', async () => {
@@ -641,5 +646,132 @@ describe('inspector', () => {
     runFrame();
     expect(store.getState().dialogue.sessions).toEqual({});
     expect(store.getState().connection.state).toBe('connecting');
+  });
+});
+
+describe('inspector: retry, unread activity, overflow policy, gates', () => {
+  const SUBSCRIBED = { session_id: 's1', from_seq: 1, overflow_policy: 'drop_telemetry' } as const;
+
+  it('retries a cancelled turn with the same line as a new turn, and not while a turn runs', async () => {
+    store.getState().selectSession('s1');
+    const ev = envelopes();
+    answer({ 'turn.start': { turn_id: 't3', accepted: true } });
+    bridge.emit(
+      ev('turn_accepted', 't1', { text: 'A room, please', model: MODEL }),
+      ev('turn_cancelled', 't1', { reason: 'client_cancel', tokens_emitted: 2 }),
+      ev('turn_accepted', 't2', { text: 'still running', model: MODEL }),
+    );
+    runFrame();
+    await expect(inspector.retryTurn('s1', 't1')).resolves.toBe(false);
+    await expect(inspector.retryTurn('s1', 't2')).resolves.toBe(false);
+    expect(bridge.requests).toEqual([]);
+
+    bridge.emit(ev('turn_failed', 't2', { code: 'model_failed', message: 'x', tokens_emitted: 0 }));
+    runFrame();
+    await expect(inspector.retryTurn('s1', 't1')).resolves.toBe(true);
+    expect(bridge.requests).toEqual([{ type: 'turn.start', session_id: 's1', text: 'A room, please' }]);
+    expect(store.getState().dialogue.sessions['s1']?.turnIds).toEqual(['t1', 't2', 't3']);
+    expect(store.getState().dialogue.sessions['s1']?.turns['t3']?.playerText).toBe('A room, please');
+  });
+
+  it('counts the events of sessions not selected, and clears them on selection', async () => {
+    answer({
+      'session.subscribe': SUBSCRIBED,
+      'world.get': snapshot(null),
+      'ledger.commits': { session_id: 's2', commits: [], more: false },
+    });
+    store.getState().selectSession('s1');
+    bridge.emit(...committedTurn(envelopes('s2'), 't1', 'hi', ['a', 'b']));
+    bridge.emit(...committedTurn(envelopes('s1'), 't1', 'hi', ['a']));
+    runFrame();
+    // turn_accepted, turn_final, commit_succeeded: the tokens are not news one by one.
+    expect(store.getState().unread).toEqual({ s2: 3 });
+    await inspector.selectSession('s2');
+    expect(store.getState().unread).toEqual({});
+  });
+
+  it('changes the overflow policy: unsubscribes, then subscribes from the next seq with it', async () => {
+    answer({
+      'session.subscribe': (c: AnyBridgeCommand) =>
+        c.type === 'session.subscribe'
+          ? {
+              session_id: 's1',
+              from_seq: c.from_seq ?? 1,
+              overflow_policy: c.overflow_policy ?? 'drop_telemetry',
+            }
+          : null,
+      'session.unsubscribe': { session_id: 's1' },
+      'world.get': snapshot(null),
+      'ledger.commits': { session_id: 's1', commits: [], more: false },
+    });
+    await inspector.selectSession('s1');
+    expect(store.getState().subscriptions.sessions['s1']).toEqual({
+      policy: 'drop_telemetry',
+      phase: 'subscribed',
+      fromSeq: 1,
+      error: null,
+    });
+    // Events still on their way when the policy changes are applied before the new subscription starts.
+    bridge.emit(...committedTurn(envelopes(), 't1', 'hi', ['a']));
+    await inspector.setOverflowPolicy('s1', 'fail');
+    const subscriptionCommands = bridge.requests.filter((r) => r.type.startsWith('session.'));
+    expect(subscriptionCommands.slice(-2)).toEqual([
+      { type: 'session.unsubscribe', session_id: 's1' },
+      { type: 'session.subscribe', session_id: 's1', from_seq: 5, overflow_policy: 'fail' },
+    ]);
+    expect(store.getState().subscriptions.sessions['s1']).toMatchObject({ policy: 'fail', fromSeq: 5 });
+
+    // An overflow under `fail` resubscribes with the policy chosen.
+    bridge.end({
+      type: 'subscription.ended',
+      session_id: 's1',
+      last_seq: 9,
+      error: { code: 'subscription_overflow', message: 'full' },
+    });
+    await settle();
+    expect(bridge.requests.at(-1)).toEqual({
+      type: 'session.subscribe',
+      session_id: 's1',
+      from_seq: 10,
+      overflow_policy: 'fail',
+    });
+    // The same policy again changes nothing.
+    const sent = bridge.requests.length;
+    await inspector.setOverflowPolicy('s1', 'fail');
+    expect(bridge.requests).toHaveLength(sent);
+  });
+
+  it('keeps the chosen policy when the new subscription is refused, and reports it', async () => {
+    answer({
+      'session.subscribe': (c: AnyBridgeCommand) => {
+        if (c.type === 'session.subscribe' && c.overflow_policy === 'fail')
+          throw new BridgeError('unknown_session', 'gone');
+        return SUBSCRIBED;
+      },
+      'session.unsubscribe': { session_id: 's1' },
+      'world.get': snapshot(null),
+      'ledger.commits': { session_id: 's1', commits: [], more: false },
+    });
+    await inspector.selectSession('s1');
+    await inspector.setOverflowPolicy('s1', 'fail');
+    expect(store.getState().subscriptions.sessions['s1']).toMatchObject({
+      policy: 'fail',
+      phase: 'failed',
+      error: 'unknown_session: gone',
+    });
+    expect(store.getState().commandError).toMatchObject({ command: 'session.subscribe' });
+  });
+
+  it('reads agents.status when the Rollout gates tab opens, and after the selected session’s commits', async () => {
+    answer({ 'agents.status': agentsStatus() });
+    store.getState().selectSession('s1');
+    store.getState().showSidePanel('gates');
+    await settle();
+    expect(bridge.typesSent()).toEqual(['agents.status']);
+    expect(store.getState().agentControl.status).toEqual(agentsStatus());
+    bridge.emit(envelopes()('commit_failed', 't1', failedPayload(undefined, null)));
+    runFrame();
+    await settle();
+    expect(bridge.typesSent()).toEqual(['agents.status', 'agents.status']);
   });
 });

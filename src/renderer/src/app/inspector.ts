@@ -6,14 +6,17 @@ import type { AgentStreamConfig, AgentStreamConfigPatch, PressureLevel } from '.
 import type { ModelRef } from '../../../shared/common';
 import type { SubscriptionEndedFrame } from '../../../shared/commands';
 import type { ModelPoolConfigPatch, NpcSamplingPatch, PrewarmHint } from '../../../shared/models';
-import type { EventEnvelope, EventType } from '../../../shared/protocol';
+import type { EventEnvelope, EventType, OverflowPolicy } from '../../../shared/protocol';
 import { timerDelay, type Delay } from '../bridge/socket';
 import { BridgeError, type Bridge, type BridgeStatus } from '../bridge/types';
 import { animationFrameScheduler, createEventBatcher, type FrameScheduler } from '../events/event-batcher';
 import { configBehind, withPilotAgent } from '../store/agent-control-reducer';
 import type { AppState, AppStore } from '../store/app-store';
+import { activeTurnId, retryLine } from '../store/dialogue-reducer';
 import type { CommandFailure } from '../store/feedback-slice';
+import { canLoadOlder, OLDER_PAGE, olderBeforeSeq } from '../store/event-log-reducer';
 import { lastCommitSeq } from '../store/provenance-reducer';
+import { policyFor } from '../store/subscription-reducer';
 import {
   selectActiveTurnId,
   selectModelsScenarioId,
@@ -32,6 +35,9 @@ const AGENT_STATUS_EVENTS: ReadonlySet<EventType> = new Set([
   'commit_failed',
   'config_changed',
 ]);
+
+/** Tabs that show `agents.status` (the Agents view and the rollout gates): it is read when one opens. */
+const AGENT_STATUS_PANELS: ReadonlySet<AppState['sidePanel']> = new Set(['agents', 'gates']);
 
 /** The one key of the runtime-wide agent reads (coalesced like the per-session ones). */
 const AGENTS = 'agents';
@@ -100,10 +106,25 @@ export interface Inspector {
   refreshWorld(sessionId: string): Promise<void>;
   /** Reads the session's ledger records newer than those already held. */
   refreshCommits(sessionId: string): Promise<void>;
+  /**
+   * Pages in the events before the oldest row the event log holds (`session.events`), into the log's
+   * older window. Nothing when there is nothing older or a page is already on its way.
+   */
+  loadOlderEvents(sessionId: string): Promise<void>;
   /** Verifies the ledger chain and replays the session from it (`ledger.verify`). */
   verifySession(sessionId: string): Promise<void>;
   /** Starts a turn in the selected session. True when the runtime accepted it. */
   sendTurn(text: string): Promise<boolean>;
+  /**
+   * Sends the line of a turn that ended without committing again, as a new turn in the same session.
+   * Does nothing while a turn of the session runs, or when the turn has no line to send (`retryLine`).
+   */
+  retryTurn(sessionId: string, turnId: string): Promise<boolean>;
+  /**
+   * Changes the overflow policy of this window's subscription to a session: unsubscribes, then
+   * subscribes again from the next seq with the new policy. Later resubscriptions keep it.
+   */
+  setOverflowPolicy(sessionId: string, policy: OverflowPolicy): Promise<void>;
   /** Cancels the selected session's running turn, if any. */
   cancelActiveTurn(): Promise<void>;
   /**
@@ -114,7 +135,7 @@ export interface Inspector {
   refreshAgents(): Promise<void>;
   /** Reads the agent flags, their defaults and the agents (`agents.config.get`). Failures show in the view. */
   loadAgentConfig(): Promise<void>;
-  /** Reads pressure, streams and rollout gates (`agents.status`). Failures show in the view. */
+  /** Reads pressure, streams and rollout gates (`agents.status`). Failures show in the Agents and gates views. */
   refreshAgentStatus(): Promise<void>;
   /**
    * Changes agent flags (`agents.config.set`; they apply from the next turn). Changes are sent one at a
@@ -253,7 +274,7 @@ export function createInspector({
       (e) => e.type === 'config_changed' && configBehind(state.agentControl, e.payload.version),
     );
     const statusMoved =
-      state.sidePanel === 'agents' &&
+      AGENT_STATUS_PANELS.has(state.sidePanel) &&
       events.some((e) => e.session_id === selected && AGENT_STATUS_EVENTS.has(e.type));
     if (configMoved) void loadAgentConfig(AGENTS);
     if (statusMoved) void refreshAgentStatus(AGENTS);
@@ -436,13 +457,27 @@ export function createInspector({
     subscribed.add(sessionId);
     batcher.flush();
     let from = fromSeq ?? (store.getState().dialogue.sessions[sessionId]?.lastSeq ?? 0) + 1;
+    const policy = policyFor(store.getState().subscriptions, sessionId);
+    store.getState().subscribeRequested(sessionId, policy);
     // At most one retry: a `resume_gap` names the oldest seq still buffered.
     for (let attempt = 0; ; attempt++) {
       try {
-        await bridge.request({ type: 'session.subscribe', session_id: sessionId, from_seq: from });
+        store.getState().subscribeConfirmed(
+          await bridge.request({
+            type: 'session.subscribe',
+            session_id: sessionId,
+            from_seq: from,
+            overflow_policy: policy,
+          }),
+        );
         return;
       } catch (error) {
-        if (error instanceof BridgeError && error.code === 'already_subscribed') return;
+        if (error instanceof BridgeError && error.code === 'already_subscribed') {
+          store
+            .getState()
+            .subscribeConfirmed({ session_id: sessionId, from_seq: from, overflow_policy: policy });
+          return;
+        }
         const oldest = error instanceof BridgeError ? error.details['oldest_seq'] : undefined;
         if (
           attempt === 0 &&
@@ -461,6 +496,7 @@ export function createInspector({
           continue;
         }
         subscribed.delete(sessionId);
+        store.getState().subscribeFailed(sessionId, describe(error));
         fail('session.subscribe', error);
         return;
       }
@@ -483,7 +519,9 @@ export function createInspector({
     if (status.state === 'connected') {
       void refreshSessions();
       void loadScenarios();
-      if (store.getState().sidePanel === 'agents') void refreshAgents();
+      const panel = store.getState().sidePanel;
+      if (panel === 'agents') void refreshAgents();
+      else if (panel === 'gates') void refreshAgentStatus(AGENTS);
       if (modelsShown()) void refreshModels();
     }
   };
@@ -497,6 +535,8 @@ export function createInspector({
     // The Agents view reads the control plane whenever it opens.
     store.subscribe((state, previous) => {
       if (state.sidePanel === 'agents' && previous.sidePanel !== 'agents') void refreshAgents();
+      // The rollout gates are part of `agents.status`.
+      if (state.sidePanel === 'gates' && previous.sidePanel !== 'gates') void refreshAgentStatus(AGENTS);
     }),
     // The Models view reads the pool, discovery and NPC settings when it opens, and polls while shown;
     // another session's scenario brings its NPCs' settings.
@@ -522,6 +562,18 @@ export function createInspector({
     },
   ];
 
+  const startTurn = async (sessionId: string, text: string): Promise<boolean> => {
+    store.getState().clearCommandError();
+    try {
+      const { turn_id, accepted } = await bridge.request({ type: 'turn.start', session_id: sessionId, text });
+      store.getState().recordTurnStart(sessionId, turn_id, text, accepted);
+      return accepted;
+    } catch (error) {
+      fail('turn.start', error);
+      return false;
+    }
+  };
+
   const openSession = async (sessionId: string): Promise<void> => {
     store.getState().selectSession(sessionId);
     await Promise.all([subscribe(sessionId), refreshWorld(sessionId), refreshCommits(sessionId)]);
@@ -532,6 +584,25 @@ export function createInspector({
     loadScenarios,
     refreshWorld,
     refreshCommits,
+
+    async loadOlderEvents(sessionId) {
+      const { eventLog } = store.getState();
+      const beforeSeq = olderBeforeSeq(eventLog, sessionId);
+      if (beforeSeq === undefined || !canLoadOlder(eventLog, sessionId)) return;
+      if (eventLog.older[sessionId]?.loading === true) return;
+      store.getState().olderEventsRequested(sessionId);
+      try {
+        const page = await bridge.request({
+          type: 'session.events',
+          session_id: sessionId,
+          before_seq: beforeSeq,
+          limit: OLDER_PAGE,
+        });
+        store.getState().olderEventsLoaded(sessionId, page);
+      } catch (error) {
+        store.getState().olderEventsFailed(sessionId, describe(error));
+      }
+    },
 
     async createSession(choice = {}) {
       store.getState().clearCommandError();
@@ -584,22 +655,39 @@ export function createInspector({
       }
     },
 
-    async sendTurn(text) {
+    sendTurn(text) {
       const sessionId = store.getState().sessions.selectedId;
-      if (sessionId === null) return false;
+      return sessionId === null ? Promise.resolve(false) : startTurn(sessionId, text);
+    },
+
+    retryTurn(sessionId, turnId) {
+      const session = store.getState().dialogue.sessions[sessionId];
+      const turn = session?.turns[turnId];
+      const line = turn === undefined ? null : retryLine(turn);
+      if (line === null || session === undefined || activeTurnId(session) !== null)
+        return Promise.resolve(false);
+      return startTurn(sessionId, line);
+    },
+
+    async setOverflowPolicy(sessionId, policy) {
+      const held = store.getState().subscriptions.sessions[sessionId];
+      if (held?.policy === policy && held.phase === 'subscribed') return;
       store.getState().clearCommandError();
-      try {
-        const { turn_id, accepted } = await bridge.request({
-          type: 'turn.start',
-          session_id: sessionId,
-          text,
-        });
-        store.getState().recordTurnStart(sessionId, turn_id, text, accepted);
-        return accepted;
-      } catch (error) {
-        fail('turn.start', error);
-        return false;
+      if (subscribed.has(sessionId)) {
+        try {
+          await bridge.request({ type: 'session.unsubscribe', session_id: sessionId });
+        } catch (error) {
+          // Not subscribed (the subscription ended meanwhile) is where we wanted to be.
+          if (!(error instanceof BridgeError && error.code === 'not_subscribed')) {
+            fail('session.unsubscribe', error);
+            return;
+          }
+        }
+        subscribed.delete(sessionId);
       }
+      store.getState().subscribeRequested(sessionId, policy);
+      // `subscribe` applies the events that arrived before the unsubscribe, then starts after them.
+      await subscribe(sessionId);
     },
 
     async cancelActiveTurn() {

@@ -22,3 +22,8 @@ export function TerminalBadge({ reason, message }: { reason: TerminalReason; mes
     </span>
   );
 }
+
+/** A policy or execution answer. */
+export function YesNo({ value }: { value: boolean }) {
+  return <span className={`yesno yesno--${String(value)}`}>{value ? '✓ yes' : '✗ no'}</span>;
+}

@@ -1,14 +1,9 @@
-import {
-  PressureLevel,
-  TERMINAL_REASONS,
-  type GateStatus,
-  type PressureStatus,
-} from '../../../shared/agents';
+import { PressureLevel, TERMINAL_REASONS, type PressureStatus } from '../../../shared/agents';
 import type { AgentsStatusResult } from '../../../shared/commands';
 import { useInspector } from '../app/context';
 import { formatMs } from './agent-format';
 
-/** `agents.status`: pressure (and the switch that forces it), streams, and the rollout gates. */
+/** `agents.status`: pressure (and the switch that forces it) and streams; the gates have their own tab. */
 export function AgentStatusView({ status }: { status: AgentsStatusResult }) {
   return (
     <>
@@ -37,32 +32,9 @@ export function AgentStatusView({ status }: { status: AgentsStatusResult }) {
           ))}
         </ul>
       </section>
-      <section className="agents-panel__section" aria-labelledby="agents-gates-heading">
-        <h3 id="agents-gates-heading">Rollout gates</h3>
-        <ul className="gates">
-          {status.gates.map((gate) => (
-            <li
-              key={gate.id}
-              className={`gate gate--${gate.status}`}
-              data-testid="rollout-gate"
-              data-gate={gate.id}
-              data-status={gate.status}
-            >
-              <span className="gate__mark" aria-hidden="true">
-                {GATE_MARK[gate.status]}
-              </span>
-              <span className="gate__title">{gate.title}</span>
-              <span className={`tag gate__status`}>{gate.status}</span>
-              <span className="gate__detail">{gate.detail}</span>
-            </li>
-          ))}
-        </ul>
-      </section>
     </>
   );
 }
-
-const GATE_MARK: Record<GateStatus, string> = { pass: '✓', fail: '✗', pending: '…' };
 
 const PRESSURE_OPTIONS = ['auto', ...PressureLevel.options] as const;
 

@@ -11,7 +11,8 @@ import { clockTime } from './format';
 
 /**
  * The agent-stream control plane, runtime-wide: mode, pilot agents and flags (they apply from the
- * next turn), pressure, streams and rollout gates. Read when the tab opens and kept fresh while shown.
+ * next turn), pressure and streams (the rollout gates have their own tab). Read when the tab opens and
+ * kept fresh while shown.
  */
 export function AgentsPanel() {
   const inspector = useInspector();

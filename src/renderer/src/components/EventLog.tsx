@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef, type KeyboardEvent } from 'react';
 import { EVENT_TYPES, type EventType } from '../../../shared/protocol';
-import { useAppState } from '../app/context';
+import { useAppState, useInspector } from '../app/context';
 import {
   describeOverflow,
   exportLog,
@@ -13,8 +13,10 @@ import {
   type LogEntry,
 } from '../store/event-log-reducer';
 import {
+  selectCanLoadOlder,
   selectLogFilter,
   selectSelectedLog,
+  selectSelectedOlderLog,
   selectSelectedLogEventId,
   selectSelectedSessionId,
 } from '../store/selectors';
@@ -27,7 +29,8 @@ const NO_ENTRIES: readonly LogEntry[] = [];
 /**
  * Every event of the selected session, newest last, filtered by type, class, turn and text; only the
  * visible rows are in the DOM. Seq gaps and overflow markers are flagged on their rows; the selected
- * row's payload shows below the list.
+ * row's payload shows below the list. "Load older events" pages events the log does not hold (evicted,
+ * or never received) from the runtime's buffer into a bounded older window shown above the live rows.
  */
 export function EventLog() {
   const sessionId = useAppState(selectSelectedSessionId);
@@ -37,7 +40,16 @@ export function EventLog() {
   const resetFilter = useAppState((s) => s.resetLogFilter);
   const selectedId = useAppState(selectSelectedLogEventId);
   const select = useAppState((s) => s.selectLogEvent);
-  const all = log?.entries ?? NO_ENTRIES;
+  const older = useAppState(selectSelectedOlderLog);
+  const canLoadOlder = useAppState(selectCanLoadOlder);
+  const inspector = useInspector();
+  const live = log?.entries ?? NO_ENTRIES;
+  const olderEntries = older?.entries ?? NO_ENTRIES;
+  const all = useMemo(
+    () => (olderEntries.length === 0 ? live : olderEntries.concat(live)),
+    [olderEntries, live],
+  );
+  const firstLiveSeq = live[0]?.seq ?? Number.POSITIVE_INFINITY;
   const entries = useMemo(() => filterLog(all, filter), [all, filter]);
   const facets = useMemo(() => logFacets(all), [all]);
   const markers = useMemo(() => logMarkers(all), [all]);
@@ -109,7 +121,36 @@ export function EventLog() {
           {markers.overflows > 0 ? (
             <span className="log__fact--warn">{` · ${markers.overflows} overflow`}</span>
           ) : null}
+          {olderEntries.length > 0 ? (
+            <span data-testid="log-older-count">{` · ${olderEntries.length} older loaded`}</span>
+          ) : null}
+          {older !== undefined && !older.more && !canLoadOlder && (olderEntries[0]?.seq ?? 1) > 1 ? (
+            <span data-testid="log-older-gone">
+              {` · older events no longer buffered by the runtime${
+                older.oldestBufferedSeq === null ? '' : ` (oldest: seq ${older.oldestBufferedSeq})`
+              }`}
+            </span>
+          ) : null}
+          {older?.error == null ? null : (
+            <span className="log__fact--warn" role="alert" data-testid="log-older-error">
+              {` · could not load older events: ${older.error}`}
+            </span>
+          )}
         </span>
+        {canLoadOlder ? (
+          <button
+            type="button"
+            className="button button--small"
+            data-testid="log-load-older"
+            disabled={sessionId === null || older?.loading === true}
+            title="Fetch the previous page of events from the runtime's buffer and show it above"
+            onClick={() => {
+              if (sessionId !== null) void inspector.loadOlderEvents(sessionId);
+            }}
+          >
+            {older?.loading === true ? 'Loading…' : 'Load older events'}
+          </button>
+        ) : null}
       </header>
       <div className="log__filters" role="search" aria-label="Filter events">
         <input
@@ -215,6 +256,7 @@ export function EventLog() {
                 key={entry.eventId}
                 entry={entry}
                 top={item.start}
+                older={entry.seq < firstLiveSeq}
                 selected={entry.eventId === selectedId}
                 onSelect={select}
               />
@@ -242,11 +284,14 @@ export function EventLog() {
 function LogRow({
   entry,
   top,
+  older,
   selected,
   onSelect,
 }: {
   entry: LogEntry;
   top: number;
+  /** Paged in from the runtime, above the live rows. */
+  older: boolean;
   selected: boolean;
   onSelect: (eventId: string | null) => void;
 }) {
@@ -257,6 +302,7 @@ function LogRow({
     entry.gapBefore > 0 ? 'log__row--gap' : '',
     overflow !== null ? 'log__row--overflow' : '',
     selected ? 'log__row--selected' : '',
+    older ? 'log__row--older' : '',
   ].filter((c) => c !== '');
   return (
     <div
@@ -267,6 +313,7 @@ function LogRow({
       data-class={entry.eventClass}
       data-turn={entry.turnId ?? ''}
       data-gap={entry.gapBefore}
+      data-older={older}
       data-selected={selected}
       role="row"
       aria-selected={selected}

@@ -2,7 +2,14 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useAppState, useInspector } from '../app/context';
 import { forkOriginLabel } from '../store/sessions-slice';
-import { selectScenarios, selectSession, selectSessionIds, selectSessionScenario } from '../store/selectors';
+import {
+  selectScenarios,
+  selectSession,
+  selectSessionIds,
+  selectSessionScenario,
+  selectUnreadCount,
+} from '../store/selectors';
+import { unreadLabel } from '../store/unread-reducer';
 import { clockTime, shortId } from './format';
 
 export function SessionList() {
@@ -116,6 +123,7 @@ function SessionItem({ sessionId }: { sessionId: string }) {
   const scenario = useAppState(selectSessionScenario(sessionId));
   const selected = useAppState((s) => s.sessions.selectedId === sessionId);
   const closed = useAppState((s) => (s.dialogue.sessions[sessionId]?.closedReason ?? null) !== null);
+  const unread = useAppState(selectUnreadCount(sessionId));
   if (session === undefined) return null;
   const npcName = scenario?.npcs.find((n) => n.npc_id === session.npc_id)?.name ?? session.npc_id;
   const forkLabel = forkOriginLabel(session, (id) => shortId(id));
@@ -129,10 +137,25 @@ function SessionItem({ sessionId }: { sessionId: string }) {
         data-scenario-id={session.scenario_id}
         data-npc-id={session.npc_id}
         data-forked-from={session.forked_from?.session_id}
+        data-unread={unread}
         aria-current={selected}
         onClick={() => void inspector.selectSession(sessionId)}
       >
-        <span className="session-item__npc">{npcName}</span>
+        <span className="session-item__head">
+          <span className="session-item__npc">{npcName}</span>
+          {unread === 0 ? null : (
+            // Part of the button's name ("Mira … 3 new events"); the number alone is what shows.
+            <span
+              className="unread-badge"
+              data-testid="unread-badge"
+              data-count={unread}
+              title={unreadLabel(unread)}
+            >
+              <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
+              <span className="visually-hidden">{`, ${unreadLabel(unread)}`}</span>
+            </span>
+          )}
+        </span>
         <span className="session-item__scenario">{scenario?.title ?? session.scenario_id}</span>
         {forkLabel === null ? null : (
           <span

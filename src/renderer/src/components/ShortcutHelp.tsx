@@ -1,10 +1,10 @@
-import { SIDE_PANELS, TAB_SHORTCUT_PREFIX } from '../store/view-slice';
+import { SIDE_PANEL_LABELS, SIDE_PANELS, tabShortcut } from '../store/view-slice';
 
 const SHORTCUTS: readonly (readonly [keys: string, what: string])[] = [
   ['Enter', 'send the line'],
   ['Shift+Enter', 'new line in the input'],
   ['Esc', 'cancel the running turn'],
-  [`${TAB_SHORTCUT_PREFIX}1…${SIDE_PANELS.length}`, 'show a side tab'],
+  ...SIDE_PANELS.map((panel) => [tabShortcut(panel), `show ${SIDE_PANEL_LABELS[panel]}`] as const),
   ['← →', 'previous / next tab (tab focused)'],
   ['↑ ↓', 'previous / next event (event list focused)'],
 ];

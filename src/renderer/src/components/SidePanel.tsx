@@ -1,36 +1,40 @@
 import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { useAppState } from '../app/context';
 import { selectSidePanel } from '../store/selectors';
-import { panelForShortcut, SIDE_PANELS, tabShortcut, type SidePanel as Panel } from '../store/view-slice';
+import {
+  panelForShortcut,
+  SIDE_PANEL_LABELS as LABEL,
+  SIDE_PANELS,
+  tabShortcut,
+  type SidePanel as Panel,
+} from '../store/view-slice';
+import { AdmissionsPanel } from './AdmissionsPanel';
 import { AgentsPanel } from './AgentsPanel';
 import { EventLog } from './EventLog';
 import { ModelsPanel } from './ModelsPanel';
 import { ProvenanceTimeline } from './ProvenanceTimeline';
+import { GatesPanel } from './RolloutGates';
 import { SessionCharts } from './SessionCharts';
+import { SettingsPanel } from './SettingsPanel';
 import { ShortcutHelp } from './ShortcutHelp';
 import { WorldView } from './WorldView';
 
-const LABEL: Record<Panel, string> = {
-  events: 'Events',
-  world: 'World',
-  provenance: 'Provenance',
-  agents: 'Agents',
-  models: 'Models',
-  charts: 'Charts',
-};
-
 const VIEW: Record<Panel, () => ReactNode> = {
   events: () => <EventLog />,
-  world: () => <WorldView />,
-  provenance: () => <ProvenanceTimeline />,
   agents: () => <AgentsPanel />,
+  admissions: () => <AdmissionsPanel />,
+  provenance: () => <ProvenanceTimeline />,
+  world: () => <WorldView />,
   models: () => <ModelsPanel />,
+  settings: () => <SettingsPanel />,
+  gates: () => <GatesPanel />,
   charts: () => <SessionCharts />,
 };
 
 /**
- * The right-hand column: the event log, the world state, the provenance timeline, the agent plane,
- * the local models and the session's charts, as tabs. Alt+Shift+1…n picks a tab from anywhere.
+ * The right-hand column, as tabs: the event log, the agent plane, the session's admissions, its
+ * commits and provenance, the world state, the local models, the subscription settings, the rollout
+ * gates and the session's charts. Alt+Shift+1…9 picks a tab from anywhere.
  */
 export function SidePanel() {
   const current = useAppState(selectSidePanel);

@@ -5,7 +5,7 @@ import { useAppState, useInspector } from '../app/context';
 import { isLaneRunning, turnLanes, type LaneView, type StagedEnvelope } from '../store/agent-plane-reducer';
 import { selectTurnAgents } from '../store/selectors';
 import { countAdmissions, formatMs, formatScore, isDivergent } from './agent-format';
-import { CriticalBadge, TerminalBadge } from './AgentBadges';
+import { CriticalBadge, TerminalBadge, YesNo } from './AgentBadges';
 import { shortHash, shortId } from './format';
 
 /**
@@ -123,10 +123,6 @@ function AdmissionRow({ admission: a }: { admission: AgentAdmission }) {
       </td>
     </tr>
   );
-}
-
-function YesNo({ value }: { value: boolean }) {
-  return <span className={`yesno yesno--${String(value)}`}>{value ? '✓ yes' : '✗ no'}</span>;
 }
 
 function AgentLane({ lane }: { lane: LaneView }) {

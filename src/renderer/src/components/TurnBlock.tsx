@@ -1,7 +1,13 @@
 import type { Verdict } from '../../../shared/world';
 import { useAppState, useInspector } from '../app/context';
-import { actionsState, type ActionsState, type CommitOutcome, type Turn } from '../store/dialogue-reducer';
-import { selectSessionNpcId, selectSessionScenario, selectTurn } from '../store/selectors';
+import {
+  actionsState,
+  retryLine,
+  type ActionsState,
+  type CommitOutcome,
+  type Turn,
+} from '../store/dialogue-reducer';
+import { selectSessionBusy, selectSessionNpcId, selectSessionScenario, selectTurn } from '../store/selectors';
 import { describeAction, namesOf } from './authority-format';
 import { shortHash, shortId } from './format';
 import { TurnAgents } from './TurnAgents';
@@ -15,8 +21,10 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
   const inspector = useInspector();
   const turn = useAppState(selectTurn(sessionId, turnId));
   const connected = useAppState((s) => s.connection.state === 'connected');
+  const busy = useAppState(selectSessionBusy(sessionId));
   if (turn === undefined) return null;
   const committed = turn.state === 'committed';
+  const retry = retryLine(turn);
   return (
     <article
       className={`turn turn--${turn.state}`}
@@ -80,6 +88,18 @@ export function TurnBlock({ sessionId, turnId }: { sessionId: string; turnId: st
             onFork={(commitSeq) => void inspector.forkSession(sessionId, commitSeq)}
           />
         ) : null}
+        {retry === null ? null : (
+          <button
+            type="button"
+            className="button"
+            data-testid="retry"
+            disabled={!connected || busy}
+            title={busy ? 'A turn is running in this session' : `Send “${retry}” again as a new turn`}
+            onClick={() => void inspector.retryTurn(sessionId, turnId)}
+          >
+            Retry
+          </button>
+        )}
         <span className="turn__facts">
           {turn.state === 'rejected' ? null : <span>{turn.tokenCount} tokens</span>}
           {turn.model === null ? null : <span>{turn.model}</span>}

@@ -7,6 +7,7 @@ import { createFeedbackSlice, type FeedbackSlice } from './feedback-slice';
 import { createModelsSlice, type ModelsSlice } from './models-slice';
 import { createScenariosSlice, type ScenariosSlice } from './scenarios-slice';
 import { createSessionsSlice, type SessionsSlice } from './sessions-slice';
+import { createSubscriptionSlice, type SubscriptionSlice } from './subscription-slice';
 import { createViewSlice, type ViewSlice } from './view-slice';
 
 export type AppState = ConnectionSlice &
@@ -17,6 +18,7 @@ export type AppState = ConnectionSlice &
   AgentControlSlice &
   ModelsSlice &
   FeedbackSlice &
+  SubscriptionSlice &
   ViewSlice;
 export type AppStore = StoreApi<AppState>;
 
@@ -31,6 +33,7 @@ export function createAppStore(): AppStore {
     ...createAgentControlSlice(...args),
     ...createModelsSlice(...args),
     ...createFeedbackSlice(...args),
+    ...createSubscriptionSlice(...args),
     ...createViewSlice(...args),
   }));
 }

@@ -15,9 +15,12 @@ import {
 } from '../testing/envelopes';
 import {
   actionsState,
+  activeTurnId,
   applyDialogueEvents,
   EMPTY_DIALOGUE,
+  emptySession,
   recordTurnStart,
+  retryLine,
   type DialogueState,
   type Turn,
 } from './dialogue-reducer';
@@ -315,5 +318,40 @@ describe('recordTurnStart', () => {
     const done = applyDialogueEvents(EMPTY_DIALOGUE, committedTurn(ev, 't1', 'hi', ['yo']));
     const after = recordTurnStart(done, 's1', 't1', 'hi', true);
     expect(turnOf(after, 't1')).toMatchObject({ state: 'committed', replyText: 'yo' });
+  });
+});
+
+describe('retryLine', () => {
+  const ev = envelopes();
+  const accepted = (turnId: string) => ev('turn_accepted', turnId, { text: `line ${turnId}`, model: MODEL });
+
+  it('offers the line of a turn that ended without committing', () => {
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      accepted('c'),
+      ev('turn_cancelled', 'c', { reason: 'client_cancel', tokens_emitted: 1 }),
+      accepted('f'),
+      ev('turn_failed', 'f', { code: 'model_failed', message: 'x', tokens_emitted: 0 }),
+      accepted('r'),
+      ev('turn_final', 'r', { text: 'no', token_count: 1, proposals: [], proposal_errors: [] }),
+      ev('commit_failed', 'r', failedPayload()),
+    ]);
+    expect(retryLine(turnOf(state, 'c'))).toBe('line c');
+    expect(retryLine(turnOf(state, 'f'))).toBe('line f');
+    expect(retryLine(turnOf(state, 'r'))).toBe('line r');
+    const rejected = recordTurnStart(EMPTY_DIALOGUE, 's1', 'x', 'too long', false);
+    expect(retryLine(turnOf(rejected, 'x'))).toBe('too long');
+  });
+
+  it('offers nothing for a running or committed turn, or a line this window never saw', () => {
+    const state = applyDialogueEvents(EMPTY_DIALOGUE, [
+      ...committedTurn(ev, 'ok', 'fine', ['a']),
+      accepted('run'),
+      ev('turn_rejected', 'gone', { reason: 'turn_in_progress', message: 'busy', active_turn_id: 'run' }),
+    ]);
+    expect(retryLine(turnOf(state, 'ok'))).toBeNull();
+    expect(retryLine(turnOf(state, 'run'))).toBeNull();
+    expect(retryLine(turnOf(state, 'gone'))).toBeNull();
+    expect(activeTurnId(state.sessions['s1'] ?? emptySession())).toBe('run');
+    expect(activeTurnId(emptySession())).toBeNull();
   });
 });

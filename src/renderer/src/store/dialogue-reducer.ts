@@ -85,6 +85,24 @@ export function actionsState(turn: Turn): ActionsState {
   return isTurnInProgress(turn.state) ? 'pending' : 'discarded';
 }
 
+/** The session's turn that has not ended yet, if any (at most one runs at a time). */
+export function activeTurnId(session: SessionDialogue): string | null {
+  for (let i = session.turnIds.length - 1; i >= 0; i--) {
+    const turn = session.turns[session.turnIds[i] ?? ''];
+    if (turn !== undefined && isTurnInProgress(turn.state)) return turn.turnId;
+  }
+  return null;
+}
+
+/**
+ * The line "Retry" sends again as a new turn: that of a turn that ended without committing (cancelled,
+ * failed, rejected, or its commit refused), when this window knows it. Null otherwise.
+ */
+export function retryLine(turn: Turn): string | null {
+  if (isTurnInProgress(turn.state) || turn.state === 'committed') return null;
+  return turn.playerText;
+}
+
 export function emptySession(): SessionDialogue {
   return {
     lastSeq: 0,

@@ -1,9 +1,16 @@
 import type { StateCreator } from 'zustand';
+import type { ResultOf } from '../../../shared/commands';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { EMPTY_AGENT_PLANE, type AgentPlaneState } from './agent-plane-reducer';
 import type { AppState } from './app-store';
 import { EMPTY_DIALOGUE, recordTurnStart, type DialogueState } from './dialogue-reducer';
-import { EMPTY_EVENT_LOG, type EventLogState } from './event-log-reducer';
+import {
+  EMPTY_EVENT_LOG,
+  mergeOlderPage,
+  olderFailed,
+  olderRequested,
+  type EventLogState,
+} from './event-log-reducer';
 import { ingestEvents } from './ingest';
 import { EMPTY_TIMELINE, type TimelineState } from './turn-timeline-reducer';
 
@@ -17,6 +24,10 @@ export interface DialogueSlice {
   /** Applies a batch of envelopes (one store update per batch); pool events also move the models view. */
   ingestEvents: (events: readonly EventEnvelope[]) => void;
   recordTurnStart: (sessionId: string, turnId: string, playerText: string, accepted: boolean) => void;
+  /** A `session.events` page of older events was asked for, answered or refused (the log's older window). */
+  olderEventsRequested: (sessionId: string) => void;
+  olderEventsLoaded: (sessionId: string, page: ResultOf<'session.events'>) => void;
+  olderEventsFailed: (sessionId: string, message: string) => void;
 }
 
 export const createDialogueSlice: StateCreator<AppState, [], [], DialogueSlice> = (set) => ({
@@ -29,5 +40,14 @@ export const createDialogueSlice: StateCreator<AppState, [], [], DialogueSlice> 
   },
   recordTurnStart: (sessionId, turnId, playerText, accepted) => {
     set((state) => ({ dialogue: recordTurnStart(state.dialogue, sessionId, turnId, playerText, accepted) }));
+  },
+  olderEventsRequested: (sessionId) => {
+    set((state) => ({ eventLog: olderRequested(state.eventLog, sessionId) }));
+  },
+  olderEventsLoaded: (sessionId, page) => {
+    set((state) => ({ eventLog: mergeOlderPage(state.eventLog, sessionId, page) }));
+  },
+  olderEventsFailed: (sessionId, message) => {
+    set((state) => ({ eventLog: olderFailed(state.eventLog, sessionId, message) }));
   },
 });

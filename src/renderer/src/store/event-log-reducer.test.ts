@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { envelopes, HASH, MODEL } from '../testing/envelopes';
+import type { EventEnvelope } from '../../../shared/protocol';
 import {
   appendToLog,
+  canLoadOlder,
   describeOverflow,
   EMPTY_EVENT_LOG,
+  mergeOlderPage,
+  olderBeforeSeq,
+  olderFailed,
+  olderRequested,
   exportLog,
   filterLog,
   isLogFiltered,
@@ -185,5 +191,83 @@ describe('log facets, markers and export', () => {
       payload: { text: 'Any rooms?', model: MODEL },
     });
     expect(doc.events[1]).toMatchObject({ type: 'stream_overflow', missing_before: 2 });
+  });
+});
+
+describe('older events paged in (session.events)', () => {
+  /** Events 1..n of session s1, token deltas of one turn. */
+  const session = (n: number): EventEnvelope[] => {
+    const ev = envelopes('s1');
+    return Array.from({ length: n }, (_, i) => ev('token_delta', 't1', { index: i, text: `w${i}` }));
+  };
+  const page = (events: readonly EventEnvelope[], more: boolean) => ({
+    events,
+    more,
+    oldest_buffered_seq: events[0]?.seq ?? null,
+  });
+  const seqs = (state: ReturnType<typeof appendToLog>) => state.older['s1']?.entries.map((e) => e.seq);
+
+  it('pages back from the oldest row held, puts each page above the last, and stops at seq 1', () => {
+    const all = session(30);
+    // The live log kept the newest 10 of 30.
+    let state = appendToLog(EMPTY_EVENT_LOG, all, 10);
+    expect(state.sessions['s1']?.evicted).toBe(20);
+    expect(olderBeforeSeq(state, 's1')).toBe(21);
+    expect(canLoadOlder(state, 's1')).toBe(true);
+
+    state = olderRequested(state, 's1');
+    expect(state.older['s1']?.loading).toBe(true);
+    state = mergeOlderPage(state, 's1', page(all.slice(12, 20), true));
+    expect(seqs(state)).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(state.older['s1']).toMatchObject({ loading: false, more: true, dropped: 0 });
+    expect(olderBeforeSeq(state, 's1')).toBe(13);
+    // The live rows are untouched: the older window is separate.
+    expect(state.sessions['s1']?.entries.map((e) => e.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+
+    // A repeated answer adds nothing; the next page goes above.
+    state = mergeOlderPage(state, 's1', page(all.slice(12, 20), true));
+    expect(seqs(state)).toHaveLength(8);
+    state = mergeOlderPage(state, 's1', page(all.slice(0, 12), false));
+    expect(seqs(state)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(state.older['s1']?.more).toBe(false);
+    expect(canLoadOlder(state, 's1')).toBe(false);
+    // Live events keep arriving into the live log only.
+    const next = envelopes('s1', 31)('turn_final', 't1', {
+      text: 'x',
+      token_count: 30,
+      proposals: [],
+      proposal_errors: [],
+    });
+    state = appendToLog(state, [next], 10);
+    expect(seqs(state)).toHaveLength(20);
+    expect(state.sessions['s1']?.evicted).toBe(21);
+  });
+
+  it('stays within its capacity by dropping the newest rows of the window, and marks gaps', () => {
+    const all = session(30);
+    let state = appendToLog(EMPTY_EVENT_LOG, all.slice(20), 10);
+    state = mergeOlderPage(state, 's1', page(all.slice(14, 20), true), 8);
+    // seq 11 is missing from this page (a dropped telemetry event the runtime never buffered).
+    state = mergeOlderPage(state, 's1', page([...all.slice(6, 10), ...all.slice(11, 14)], true), 8);
+    expect(seqs(state)).toEqual([7, 8, 9, 10, 12, 13, 14, 15]);
+    expect(state.older['s1']?.dropped).toBe(5);
+    expect(state.older['s1']?.entries.map((e) => e.gapBefore)).toEqual([0, 0, 0, 0, 1, 0, 0, 0]);
+    expect(olderBeforeSeq(state, 's1')).toBe(7);
+  });
+
+  it('offers older events to a log that started late, and gives up when the runtime has none left', () => {
+    const all = session(12);
+    let state = appendToLog(EMPTY_EVENT_LOG, all.slice(5));
+    expect(state.sessions['s1']?.evicted).toBe(0);
+    expect(canLoadOlder(state, 's1')).toBe(true);
+    state = olderFailed(olderRequested(state, 's1'), 's1', 'timed out');
+    expect(state.older['s1']).toMatchObject({ loading: false, error: 'timed out' });
+    expect(canLoadOlder(state, 's1')).toBe(true);
+    // The runtime buffers from seq 4 on only: an empty page before it ends the paging.
+    state = mergeOlderPage(state, 's1', { events: [], more: false, oldest_buffered_seq: 4 });
+    expect(state.older['s1']).toMatchObject({ error: null, more: false, oldestBufferedSeq: 4 });
+    expect(canLoadOlder(state, 's1')).toBe(false);
+    expect(canLoadOlder(appendToLog(EMPTY_EVENT_LOG, all), 's1')).toBe(false);
+    expect(canLoadOlder(EMPTY_EVENT_LOG, 's1')).toBe(false);
   });
 });

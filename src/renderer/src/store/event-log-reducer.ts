@@ -2,10 +2,20 @@
  * The live event log: per session, the newest `capacity` events as display rows, plus how many
  * older ones were evicted to stay within it. Also the log's filters, search and export, as pure
  * functions over those rows.
+ *
+ * Older events are paged in on demand (`session.events`, from the runtime's in-memory buffer) into a
+ * separate per-session "older" window shown above the live rows. It is bounded too
+ * (`OLDER_CAPACITY`): a page that overfills it drops the window's newest rows, the ones nearest the
+ * live log, so the reader can keep paging back while memory stays at most `LOG_CAPACITY` +
+ * `OLDER_CAPACITY` rows per session. Live events never enter the older window.
  */
 import type { EventClass, EventEnvelope, EventType } from '../../../shared/protocol';
 
 export const LOG_CAPACITY = 5_000;
+/** Rows of paged-in older events kept per session. */
+export const OLDER_CAPACITY = 2_000;
+/** Events asked for per `session.events` page. */
+export const OLDER_PAGE = 500;
 
 export interface LogEntry {
   eventId: string;
@@ -33,11 +43,35 @@ export interface SessionLog {
   lastSeq: number;
 }
 
-export interface EventLogState {
-  sessions: Readonly<Record<string, SessionLog>>;
+/** Older events paged in from the runtime for one session, oldest first, above the live rows. */
+export interface OlderLog {
+  entries: readonly LogEntry[];
+  /** The runtime buffers events older than the window's oldest row. */
+  more: boolean;
+  loading: boolean;
+  error: string | null;
+  /** The oldest seq the runtime said it still buffers; null before the first answer (or none). */
+  oldestBufferedSeq: number | null;
+  /** Newest rows of the window dropped to stay within `OLDER_CAPACITY`. */
+  dropped: number;
 }
 
-export const EMPTY_EVENT_LOG: EventLogState = { sessions: {} };
+export interface EventLogState {
+  sessions: Readonly<Record<string, SessionLog>>;
+  /** By session; absent until older events are asked for. */
+  older: Readonly<Record<string, OlderLog>>;
+}
+
+export const EMPTY_EVENT_LOG: EventLogState = { sessions: {}, older: {} };
+
+const NO_OLDER: OlderLog = {
+  entries: [],
+  more: true,
+  loading: false,
+  error: null,
+  oldestBufferedSeq: null,
+  dropped: 0,
+};
 
 const SUMMARY_MAX = 160;
 const STRING_MAX = 40;
@@ -91,7 +125,73 @@ export function appendToLog(
       lastSeq: lastSeq.get(sessionId) ?? before.lastSeq,
     };
   }
-  return { sessions };
+  return { ...state, sessions };
+}
+
+// Older events -----------------------------------------------------------------------------------
+
+/** The seq to page back from: the oldest row held (older window first, then the live log). */
+export function olderBeforeSeq(state: EventLogState, sessionId: string): number | undefined {
+  return state.older[sessionId]?.entries[0]?.seq ?? state.sessions[sessionId]?.entries[0]?.seq;
+}
+
+/**
+ * Whether older events may still be asked for: the oldest row held is not seq 1 (sessions number
+ * their events from 1) and the runtime has not said it buffers nothing older. True for a log that
+ * evicted rows, and also for one that started late (dropped frames, a resume).
+ */
+export function canLoadOlder(state: EventLogState, sessionId: string): boolean {
+  const before = olderBeforeSeq(state, sessionId);
+  return before !== undefined && before > 1 && state.older[sessionId]?.more !== false;
+}
+
+function updateOlder(state: EventLogState, sessionId: string, change: Partial<OlderLog>): EventLogState {
+  const before = state.older[sessionId] ?? NO_OLDER;
+  return { ...state, older: { ...state.older, [sessionId]: { ...before, ...change } } };
+}
+
+export function olderRequested(state: EventLogState, sessionId: string): EventLogState {
+  return updateOlder(state, sessionId, { loading: true, error: null });
+}
+
+export function olderFailed(state: EventLogState, sessionId: string, message: string): EventLogState {
+  return updateOlder(state, sessionId, { loading: false, error: message });
+}
+
+/**
+ * Puts a `session.events` page above the rows held. Events not older than the oldest row held are
+ * skipped (a repeated answer). An empty page before a seq above 1 means the runtime no longer
+ * buffers them: nothing more to ask for.
+ */
+export function mergeOlderPage(
+  state: EventLogState,
+  sessionId: string,
+  page: { events: readonly EventEnvelope[]; more: boolean; oldest_buffered_seq: number | null },
+  capacity: number = OLDER_CAPACITY,
+): EventLogState {
+  const before = olderBeforeSeq(state, sessionId) ?? Number.POSITIVE_INFINITY;
+  const held = state.older[sessionId] ?? NO_OLDER;
+  const fresh = page.events.filter((e) => e.seq < before).sort((a, b) => a.seq - b.seq);
+  const rows: LogEntry[] = [];
+  let previous = 0;
+  for (const event of fresh) {
+    rows.push(toLogEntry(event, previous));
+    previous = event.seq;
+  }
+  const [next, ...rest] = held.entries;
+  // The window's old first row now has a predecessor: its gap is known.
+  if (next !== undefined)
+    rows.push(previous === 0 ? next : { ...next, gapBefore: Math.max(0, next.seq - previous - 1) });
+  const all = rows.concat(rest);
+  const overflow = Math.max(0, all.length - capacity);
+  return updateOlder(state, sessionId, {
+    entries: overflow === 0 ? all : all.slice(0, capacity),
+    more: page.more && fresh.length > 0,
+    loading: false,
+    error: null,
+    oldestBufferedSeq: page.oldest_buffered_seq,
+    dropped: held.dropped + overflow,
+  });
 }
 
 // Filters --------------------------------------------------------------------------------------

@@ -7,11 +7,17 @@ import type { SessionSummary } from '../../../shared/commands';
 import type { NpcModelSetting } from '../../../shared/models';
 import type { EventEnvelope } from '../../../shared/protocol';
 import type { ScenarioSummary } from '../../../shared/scenario';
-import { latestConfigChange, type ConfigChange, type TurnAgents } from './agent-plane-reducer';
+import {
+  latestConfigChange,
+  type ConfigChange,
+  type SessionAgents,
+  type TurnAgents,
+} from './agent-plane-reducer';
 import type { AppState } from './app-store';
-import { isTurnInProgress, type SessionDialogue, type Turn } from './dialogue-reducer';
-import type { SessionLog } from './event-log-reducer';
+import { activeTurnId, type SessionDialogue, type Turn } from './dialogue-reducer';
+import { canLoadOlder, type OlderLog, type SessionLog } from './event-log-reducer';
 import type { SessionProvenance } from './provenance-reducer';
+import type { SessionSubscription } from './subscription-reducer';
 import type { SessionWorld } from './world-reducer';
 
 const NO_IDS: readonly string[] = [];
@@ -48,17 +54,32 @@ export const selectTurn =
 export const selectActiveTurnId = (s: AppState): string | null => {
   const id = s.sessions.selectedId;
   const session = id === null ? undefined : s.dialogue.sessions[id];
-  if (session === undefined) return null;
-  for (let i = session.turnIds.length - 1; i >= 0; i--) {
-    const turn = session.turns[session.turnIds[i] ?? ''];
-    if (turn !== undefined && isTurnInProgress(turn.state)) return turn.turnId;
-  }
-  return null;
+  return session === undefined ? null : activeTurnId(session);
 };
+
+/** Whether a turn of the session is running (Retry waits for it). */
+export const selectSessionBusy =
+  (sessionId: string) =>
+  (s: AppState): boolean => {
+    const session = s.dialogue.sessions[sessionId];
+    return session !== undefined && activeTurnId(session) !== null;
+  };
 
 export const selectSelectedLog = (s: AppState): SessionLog | undefined => {
   const id = s.sessions.selectedId;
   return id === null ? undefined : s.eventLog.sessions[id];
+};
+
+/** The selected session's older window (events paged in from the runtime), if any were asked for. */
+export const selectSelectedOlderLog = (s: AppState): OlderLog | undefined => {
+  const id = s.sessions.selectedId;
+  return id === null ? undefined : s.eventLog.older[id];
+};
+
+/** Whether the selected session's log can page in older events (`canLoadOlder`). */
+export const selectCanLoadOlder = (s: AppState): boolean => {
+  const id = s.sessions.selectedId;
+  return id !== null && canLoadOlder(s.eventLog, id);
 };
 
 export const selectScenarios = (s: AppState) => s.scenarios;
@@ -155,3 +176,23 @@ export const selectTurnTimeline =
 
 export const selectLogFilter = (s: AppState) => s.logFilter;
 export const selectSelectedLogEventId = (s: AppState) => s.selectedLogEventId;
+
+/** The agent plane of every turn of a session (the Admissions view). */
+export const selectSessionAgents =
+  (sessionId: string | null) =>
+  (s: AppState): SessionAgents | undefined =>
+    sessionId === null ? undefined : s.agentPlane.sessions[sessionId];
+
+export const selectAdmissionAgent = (s: AppState) => s.admissionAgent;
+
+/** Events the session received while not selected; 0 when none. */
+export const selectUnreadCount =
+  (sessionId: string) =>
+  (s: AppState): number =>
+    s.unread[sessionId] ?? 0;
+
+/** This window's subscription to the session: its overflow policy and the runtime's answer. */
+export const selectSessionSubscription =
+  (sessionId: string | null) =>
+  (s: AppState): SessionSubscription | undefined =>
+    sessionId === null ? undefined : s.subscriptions.sessions[sessionId];

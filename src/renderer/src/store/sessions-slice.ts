@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { SessionSummary } from '../../../shared/commands';
 import type { AppState } from './app-store';
+import { markRead, NO_UNREAD, type UnreadState } from './unread-reducer';
 
 export interface SessionsSlice {
   sessions: {
@@ -12,7 +13,10 @@ export interface SessionsSlice {
   setSessions: (list: readonly SessionSummary[]) => void;
   /** Adds a session, or replaces the one with the same id. */
   upsertSession: (session: SessionSummary) => void;
+  /** Selects a session and clears its unread count. */
   selectSession: (sessionId: string | null) => void;
+  /** Events per session received while it was not selected (counted by `ingestEvents`). */
+  unread: UnreadState;
 }
 
 /**
@@ -43,6 +47,10 @@ export const createSessionsSlice: StateCreator<AppState, [], [], SessionsSlice> 
     });
   },
   selectSession: (selectedId) => {
-    set((state) => ({ sessions: { ...state.sessions, selectedId } }));
+    set((state) => ({
+      sessions: { ...state.sessions, selectedId },
+      unread: markRead(state.unread, selectedId),
+    }));
   },
+  unread: NO_UNREAD,
 });

@@ -1,8 +1,10 @@
 /**
  * Per turn, the events its latency waterfall is drawn from (`turnWaterfall`): the ACK, the model's
  * selection and the loads the turn waited for, the first and the newest `token_delta`, `turn_final`
- * and the terminal event. Everything else a turn publishes (the other tokens, the agent plane) adds
- * nothing to the waterfall and is not kept, so a long reply costs two entries, not one per token.
+ * and the terminal event; the agent streams' lifecycle (at most queued, started, ended per stream) and
+ * the arbiter's decision, drawn as lanes and marks. Everything else a turn publishes (the other tokens,
+ * agent tokens and envelopes) adds nothing to the waterfall and is not kept, so a long reply costs two
+ * entries, not one per token.
  */
 import type { EventEnvelope, EventType } from '../../../shared/protocol';
 
@@ -27,6 +29,8 @@ const KEPT: ReadonlySet<EventType> = new Set<EventType>([
   'turn_cancelled',
   'turn_failed',
   'turn_rejected',
+  'agent_stream_lifecycle',
+  'arbiter_decision',
 ]);
 
 /**

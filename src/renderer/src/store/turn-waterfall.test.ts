@@ -195,4 +195,107 @@ describe('turnWaterfall', () => {
     expect(kept.filter((e) => e.type === 'token_delta')).toHaveLength(2);
     expect(turnWaterfall(kept)).toEqual(turnWaterfall(events));
   });
+
+  describe('agent lanes and arbiter marks', () => {
+    const life = (
+      stream: string,
+      state: 'queued' | 'started' | 'ended',
+      elapsed: number,
+      reason: EventPayload<'agent_stream_lifecycle'>['terminal_reason'] = null,
+      agent = 'lore',
+    ): EventPayload<'agent_stream_lifecycle'> => ({
+      stream_id: stream,
+      agent,
+      intent: 'lore_consistency',
+      critical: false,
+      state,
+      terminal_reason: reason,
+      message: null,
+      tokens: 0,
+      elapsed_ms: elapsed,
+    });
+    const decision = (accepted: number, rejected: number): EventPayload<'arbiter_decision'> => ({
+      mode: 'pilot',
+      accepted,
+      rejected,
+      committed: accepted,
+      blocking: 0,
+      verdicts: [],
+      decision_hash: 'cd'.repeat(32),
+    });
+    const lanes = (events: readonly EventEnvelope[]) =>
+      (turnWaterfall(events)?.lanes ?? []).map((l) => [
+        l.streamId,
+        l.queuedMs,
+        l.startedMs,
+        l.endMs,
+        l.open,
+        l.terminalReason,
+      ]);
+
+    it('draws one lane per stream, queued → started → ended, with its terminal reason', () => {
+      const { at, events } = turnAt();
+      at(0, 'turn_accepted', { text: 'hi', model: MODEL });
+      at(1, 'agent_stream_lifecycle', life('a1', 'queued', 0));
+      at(2, 'agent_stream_lifecycle', life('a2', 'queued', 0, null, 'mood'));
+      at(5, 'agent_stream_lifecycle', life('a1', 'started', 4));
+      at(9, 'agent_stream_lifecycle', life('a2', 'started', 7, null, 'mood'));
+      at(30, 'agent_stream_lifecycle', life('a1', 'ended', 29, 'completed'));
+      at(45, 'agent_stream_lifecycle', life('a2', 'ended', 43, 'timeout', 'mood'));
+      at(46, 'turn_final', final(0));
+      at(47, 'arbiter_decision', decision(1, 1));
+      at(50, 'commit_succeeded', committedPayload(1, 'x'));
+
+      const w = turnWaterfall(events);
+      expect(lanes(events)).toEqual([
+        ['a1', 1, 5, 30, false, 'completed'],
+        ['a2', 2, 9, 45, false, 'timeout'],
+      ]);
+      expect(w?.lanes.map((l) => l.agent)).toEqual(['lore', 'mood']);
+      expect(w?.decisions).toEqual([{ atMs: 47, accepted: 1, rejected: 1, committed: 1 }]);
+      expect(w?.scaleMs).toBe(50);
+      // The commit bar is still there, on the same scale.
+      expect(w?.bars.at(-1)).toMatchObject({ phase: 'commit', startMs: 46, endMs: 50 });
+    });
+
+    it('keeps a running lane open to the newest event, and places a lane whose queued event was dropped', () => {
+      const { at, events } = turnAt();
+      at(0, 'turn_accepted', { text: 'hi', model: MODEL });
+      at(12, 'agent_stream_lifecycle', life('a1', 'started', 8));
+      tokens(at, [20]);
+      expect(lanes(events)).toEqual([['a1', 4, 12, 20, true, null]]);
+    });
+
+    it('closes a lane whose end was not seen at the turn’s end, and widens the scale for a lane outlasting it', () => {
+      const { at, events } = turnAt();
+      at(0, 'turn_accepted', { text: 'hi', model: MODEL });
+      at(1, 'agent_stream_lifecycle', life('a1', 'queued', 0));
+      at(2, 'agent_stream_lifecycle', life('a2', 'queued', 0));
+      at(10, 'turn_cancelled', { reason: 'client_cancel', tokens_emitted: 0 });
+      at(25, 'agent_stream_lifecycle', life('a2', 'ended', 23, 'manual_cancel'));
+      const w = turnWaterfall(events);
+      expect(lanes(events)).toEqual([
+        ['a1', 1, null, 10, false, null],
+        ['a2', 2, null, 25, false, 'manual_cancel'],
+      ]);
+      expect(w?.totalMs).toBe(10);
+      expect(w?.scaleMs).toBe(25);
+    });
+
+    it('keeps the lifecycle and decision events in the timeline, so lanes survive the reducer', () => {
+      const { at, events } = turnAt();
+      at(0, 'turn_accepted', { text: 'hi', model: MODEL });
+      at(1, 'agent_stream_lifecycle', life('a1', 'queued', 0));
+      at(3, 'agent_stream_lifecycle', life('a1', 'started', 2));
+      at(4, 'agent_token_delta', { stream_id: 'a1', index: 0, text: 'x' });
+      at(8, 'agent_stream_lifecycle', life('a1', 'ended', 7, 'completed'));
+      at(9, 'turn_final', final(0));
+      at(10, 'arbiter_decision', decision(0, 0));
+      at(12, 'commit_succeeded', committedPayload(1, 'x'));
+      const kept = applyTimelineEvents(EMPTY_TIMELINE, events).sessions['s1']?.['t1'] ?? [];
+      expect(kept.some((e) => e.type === 'agent_token_delta')).toBe(false);
+      expect(turnWaterfall(kept)).toEqual(turnWaterfall(events));
+      expect(turnWaterfall(kept)?.lanes).toHaveLength(1);
+    });
+  });
 });

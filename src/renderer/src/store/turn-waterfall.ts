@@ -12,7 +12,12 @@
  * - `tokens`: first → newest `token_delta`, with the rate.
  * - `commit`: `turn_final` → `commit_succeeded` / `commit_failed`.
  * A phase whose end has not arrived yet is open: it reaches the newest event so far.
+ *
+ * Beside the phases, on the same scale: one lane per agent stream (`agent_stream_lifecycle`: queued →
+ * started → ended, with its terminal reason) and a mark per `arbiter_decision`. A lane whose `queued`
+ * event was dropped (telemetry) is placed by a later event's `elapsed_ms` (ms since it was queued).
  */
+import type { TerminalReason } from '../../../shared/agents';
 import type { LoadTrigger } from '../../../shared/models';
 import type { EmittedEventType, EnvelopeOf, EventEnvelope } from '../../../shared/protocol';
 
@@ -27,6 +32,29 @@ export interface WaterfallBar {
   open: boolean;
 }
 
+/** One agent stream of the turn, in ms after the ACK. */
+export interface WaterfallLane {
+  streamId: string;
+  agent: string;
+  critical: boolean;
+  queuedMs: number;
+  /** Null while queued (or when it ended without starting, e.g. shed). */
+  startedMs: number | null;
+  /** Where the lane is drawn to: its end, or the newest event while it runs. */
+  endMs: number;
+  /** The stream has not ended yet (no `ended` event while the turn runs). */
+  open: boolean;
+  terminalReason: TerminalReason | null;
+}
+
+/** An `arbiter_decision`, a mark at `atMs`. */
+export interface WaterfallDecision {
+  atMs: number;
+  accepted: number;
+  rejected: number;
+  committed: number;
+}
+
 /** How the turn ended, and when (ms after the ACK). */
 export type WaterfallEnd = 'committed' | 'commit_failed' | 'cancelled' | 'failed' | 'rejected';
 
@@ -36,6 +64,11 @@ export interface TurnWaterfall {
   /** ACK → the terminal event, or → the newest event while the turn runs. */
   totalMs: number;
   bars: WaterfallBar[];
+  /** Agent streams in order of their first event. */
+  lanes: WaterfallLane[];
+  decisions: WaterfallDecision[];
+  /** The drawing scale: `totalMs`, or further when a lane outlasts the turn. */
+  scaleMs: number;
   end: { kind: WaterfallEnd; atMs: number } | null;
   /** The turn waited for its model to load. */
   loaded: boolean;
@@ -133,11 +166,23 @@ export function turnWaterfall(events: readonly EventEnvelope[]): TurnWaterfall |
       ? 0
       : lastToken.payload.index - firstToken.payload.index;
   const prewarm = selected?.payload.prewarm ?? null;
+  const lanes = agentLanes(events, t0, endMs, running);
+  const decisions = events
+    .filter((e): e is EnvelopeOf<'arbiter_decision'> => e.type === 'arbiter_decision')
+    .map((e) => ({
+      atMs: at(e),
+      accepted: e.payload.accepted,
+      rejected: e.payload.rejected,
+      committed: e.payload.committed,
+    }));
 
   return {
     startedAt: t0,
     totalMs: endMs,
     bars,
+    lanes,
+    decisions,
+    scaleMs: lanes.reduce((max, lane) => Math.max(max, lane.endMs), endMs),
     end: terminal === undefined || end === undefined ? null : { kind: end, atMs: endMs },
     loaded,
     prewarm: prewarm === null ? null : { trigger: prewarm.trigger, hiddenMs: prewarm.hidden_ms },
@@ -147,4 +192,46 @@ export function turnWaterfall(events: readonly EventEnvelope[]): TurnWaterfall |
         ? null
         : { count, perSecond: span > 0 && streamed > 0 ? (streamed * 1000) / span : null },
   };
+}
+
+function agentLanes(
+  events: readonly EventEnvelope[],
+  t0: number,
+  turnEndMs: number,
+  running: boolean,
+): WaterfallLane[] {
+  const lanes = new Map<string, WaterfallLane>();
+  for (const e of events) {
+    if (e.type !== 'agent_stream_lifecycle') continue;
+    const p = e.payload;
+    const atMs = Math.max(0, e.timestamp - t0);
+    let lane = lanes.get(p.stream_id);
+    if (lane === undefined) {
+      lane = {
+        streamId: p.stream_id,
+        agent: p.agent,
+        critical: p.critical,
+        queuedMs: Math.max(0, e.timestamp - p.elapsed_ms - t0),
+        startedMs: null,
+        endMs: atMs,
+        open: true,
+        terminalReason: null,
+      };
+      lanes.set(p.stream_id, lane);
+    }
+    if (p.state === 'queued') lane.queuedMs = atMs;
+    if (p.state === 'started') lane.startedMs ??= atMs;
+    if (p.state === 'ended') {
+      lane.open = false;
+      lane.terminalReason = p.terminal_reason;
+    }
+    lane.endMs = Math.max(lane.endMs, atMs);
+  }
+  for (const lane of lanes.values())
+    if (lane.open) {
+      // No `ended` yet: it runs to the newest event; after the turn's end it was dropped, not running.
+      lane.endMs = Math.max(lane.endMs, turnEndMs);
+      lane.open = running;
+    }
+  return [...lanes.values()];
 }

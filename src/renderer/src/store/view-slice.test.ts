@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAppStore, type AppStore } from './app-store';
 import { NO_LOG_FILTER } from './event-log-reducer';
-import { panelForShortcut, SIDE_PANELS, tabShortcut } from './view-slice';
+import { panelForShortcut, SIDE_PANEL_LABELS, SIDE_PANELS, tabShortcut } from './view-slice';
 
 let store: AppStore;
 
@@ -19,6 +19,14 @@ describe('view slice', () => {
     expect(store.getState().logFilter).toBe(NO_LOG_FILTER);
   });
 
+  it('keeps the Admissions tab’s agent filter', () => {
+    expect(store.getState().admissionAgent).toBeNull();
+    store.getState().setAdmissionAgent('lore');
+    expect(store.getState().admissionAgent).toBe('lore');
+    store.getState().setAdmissionAgent(null);
+    expect(store.getState().admissionAgent).toBeNull();
+  });
+
   it('selects and clears the log row whose payload shows', () => {
     store.getState().selectLogEvent('s1.4');
     expect(store.getState().selectedLogEventId).toBe('s1.4');
@@ -28,6 +36,22 @@ describe('view slice', () => {
 });
 
 describe('tab shortcuts', () => {
+  it('has nine tabs, each labelled, the ninth on Alt+Shift+9', () => {
+    expect(SIDE_PANELS).toHaveLength(9);
+    expect(SIDE_PANELS.map((p) => SIDE_PANEL_LABELS[p])).toEqual([
+      'Events',
+      'Agents',
+      'Admissions',
+      'Commits',
+      'World state',
+      'Models',
+      'Settings',
+      'Rollout gates',
+      'Charts',
+    ]);
+    expect(tabShortcut('charts')).toBe('Alt+Shift+9');
+  });
+
   const chord = (
     code: string,
     mods: Partial<Record<'altKey' | 'shiftKey' | 'ctrlKey' | 'metaKey', boolean>>,
@@ -42,7 +66,10 @@ describe('tab shortcuts', () => {
 
   it('picks the n-th tab with Alt+Shift+n, from the digit row or the keypad', () => {
     expect(panelForShortcut(chord('Digit1', { altKey: true, shiftKey: true }))).toBe('events');
-    expect(panelForShortcut(chord('Numpad3', { altKey: true, shiftKey: true }))).toBe('provenance');
+    expect(panelForShortcut(chord('Numpad3', { altKey: true, shiftKey: true }))).toBe('admissions');
+    expect(panelForShortcut(chord('Digit4', { altKey: true, shiftKey: true }))).toBe('provenance');
+    expect(panelForShortcut(chord('Digit7', { altKey: true, shiftKey: true }))).toBe('settings');
+    expect(panelForShortcut(chord('Digit8', { altKey: true, shiftKey: true }))).toBe('gates');
     expect(panelForShortcut(chord(`Digit${SIDE_PANELS.length}`, { altKey: true, shiftKey: true }))).toBe(
       'charts',
     );
@@ -53,7 +80,7 @@ describe('tab shortcuts', () => {
     expect(panelForShortcut(chord('Digit1', { altKey: true }))).toBeNull();
     expect(panelForShortcut(chord('Digit1', { altKey: true, shiftKey: true, ctrlKey: true }))).toBeNull();
     expect(panelForShortcut(chord('Digit1', { altKey: true, shiftKey: true, metaKey: true }))).toBeNull();
-    expect(panelForShortcut(chord('Digit9', { altKey: true, shiftKey: true }))).toBeNull();
+    expect(panelForShortcut(chord('Digit0', { altKey: true, shiftKey: true }))).toBeNull();
     expect(panelForShortcut(chord('KeyE', { altKey: true, shiftKey: true }))).toBeNull();
   });
 });

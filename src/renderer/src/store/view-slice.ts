@@ -2,9 +2,32 @@ import type { StateCreator } from 'zustand';
 import type { AppState } from './app-store';
 import { NO_LOG_FILTER, type LogFilter } from './event-log-reducer';
 
-/** The side panel's tabs. */
-export const SIDE_PANELS = ['events', 'world', 'provenance', 'agents', 'models', 'charts'] as const;
+/** The side panel's tabs, in the order of the tab row and of their shortcuts. */
+export const SIDE_PANELS = [
+  'events',
+  'agents',
+  'admissions',
+  'provenance',
+  'world',
+  'models',
+  'settings',
+  'gates',
+  'charts',
+] as const;
 export type SidePanel = (typeof SIDE_PANELS)[number];
+
+/** Each tab's name: its label and accessible name. */
+export const SIDE_PANEL_LABELS: Readonly<Record<SidePanel, string>> = {
+  events: 'Events',
+  agents: 'Agents',
+  admissions: 'Admissions',
+  provenance: 'Commits',
+  world: 'World state',
+  models: 'Models',
+  settings: 'Settings',
+  gates: 'Rollout gates',
+  charts: 'Charts',
+};
 
 /**
  * Alt+Shift+1…n picks the n-th tab. Chromium on Linux takes Alt+1…9 (and Ctrl+1…9) for its own
@@ -42,6 +65,9 @@ export interface ViewSlice {
   /** The log row whose payload is shown, by event id; null for none. */
   selectedLogEventId: string | null;
   selectLogEvent: (eventId: string | null) => void;
+  /** The Admissions tab shows only this agent's rows; null for every agent. */
+  admissionAgent: string | null;
+  setAdmissionAgent: (agent: string | null) => void;
 }
 
 export const createViewSlice: StateCreator<AppState, [], [], ViewSlice> = (set) => ({
@@ -59,5 +85,9 @@ export const createViewSlice: StateCreator<AppState, [], [], ViewSlice> = (set) 
   selectedLogEventId: null,
   selectLogEvent: (selectedLogEventId) => {
     set({ selectedLogEventId });
+  },
+  admissionAgent: null,
+  setAdmissionAgent: (admissionAgent) => {
+    set({ admissionAgent });
   },
 });
