@@ -5,19 +5,10 @@ import { ModelsPanel } from './models';
 import { ProvenancePanel } from './provenance';
 import { SettingsPanel } from './settings';
 import { WorldPanel } from './world';
+import { SIDE_PANELS } from '../../src/renderer/src/store/view-slice';
 
-/** The side tabs, in the tab row's order (the n-th is Alt+Shift+n). */
-export const SIDE_TABS = [
-  'events',
-  'agents',
-  'admissions',
-  'provenance',
-  'world',
-  'models',
-  'settings',
-  'gates',
-  'charts',
-] as const;
+/** The side tabs, in the tab row's order (the n-th is Alt+Shift+n): the renderer's own list. */
+export const SIDE_TABS = SIDE_PANELS;
 
 export type SideTab = (typeof SIDE_TABS)[number];
 
