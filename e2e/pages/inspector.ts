@@ -5,25 +5,12 @@ import { ModelsPanel } from './models';
 import { ProvenancePanel } from './provenance';
 import { SettingsPanel } from './settings';
 import { WorldPanel } from './world';
-import { SIDE_PANELS } from '../../src/renderer/src/store/view-slice';
+import { SIDE_PANEL_LABELS, SIDE_PANELS } from '../../src/renderer/src/store/view-slice';
 
 /** The side tabs, in the tab row's order (the n-th is Alt+Shift+n): the renderer's own list. */
 export const SIDE_TABS = SIDE_PANELS;
 
 export type SideTab = (typeof SIDE_TABS)[number];
-
-/** Each tab's accessible name. */
-const TAB_NAMES: Record<SideTab, string> = {
-  events: 'Events',
-  agents: 'Agents',
-  admissions: 'Admissions',
-  provenance: 'Commits',
-  world: 'World state',
-  models: 'Models',
-  settings: 'Settings',
-  gates: 'Rollout gates',
-  charts: 'Charts',
-};
 
 export interface DialogueRecord {
   /** Each distinct text an NPC reply showed, in order. */
@@ -149,7 +136,7 @@ export class InspectorPage {
   }
 
   async showTab(tab: SideTab): Promise<void> {
-    const button = this.page.getByRole('tab', { name: TAB_NAMES[tab], exact: true });
+    const button = this.page.getByRole('tab', { name: SIDE_PANEL_LABELS[tab], exact: true });
     await button.click();
     await expect(button).toHaveAttribute('aria-selected', 'true');
   }

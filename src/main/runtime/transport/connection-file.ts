@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -49,12 +49,14 @@ export function publishConnection(
   return file;
 }
 
-/** Writes the file atomically with mode 0600 (the mode is set before the token is in it). */
+/**
+ * Writes the file atomically with mode 0600: the temp file is created afresh (`wx`) with that mode,
+ * so the token is never in a file anyone else could read, whatever a crashed run left behind.
+ */
 export function writeConnectionFile(file: string, info: ConnectionInfo): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, '', { mode: 0o600, flag: 'w' });
-  chmodSync(tmp, 0o600);
-  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(tmp, file);
 }
 
@@ -85,7 +87,6 @@ export function readConnectionFile(file: string): ConnectionInfo {
 /** Removes the file if it still belongs to this process (another server may have replaced it). */
 export function removeConnectionFile(file: string, pid = process.pid): void {
   try {
-    statSync(file);
     if (readConnectionFile(file).pid !== pid) return;
   } catch {
     return;

@@ -56,11 +56,6 @@ export class PairingCodes {
     return this.clock.now() < expiresAt;
   }
 
-  get size(): number {
-    this.sweep();
-    return this.pending.size;
-  }
-
   private sweep(): void {
     const now = this.clock.now();
     for (const [key, expiresAt] of this.pending) if (now >= expiresAt) this.pending.delete(key);

@@ -125,9 +125,7 @@ export class WsConnection {
 
   /** The socket closed: end this client's subscriptions. */
   dispose(): void {
-    this.closed = true;
-    this.batch = [];
-    this.context.close();
+    this.shutdown();
   }
 
   /** An invalid frame: answered, and counted against a token bucket refilled over time. */
@@ -306,9 +304,7 @@ export class WsConnection {
   private checkBuffered(): void {
     const buffered = this.socket.bufferedAmount;
     if (buffered <= this.options.maxBufferedBytes || this.closed) return;
-    this.closed = true;
-    this.batch = [];
-    this.context.close();
+    this.shutdown();
     this.socket.terminate();
   }
 
@@ -341,9 +337,14 @@ export class WsConnection {
   private refuse(id: string | null, error: ProtocolError): void {
     this.sendError(id, error);
     if (this.closed) return;
+    this.shutdown();
+    this.socket.close(CloseCode.policyViolation, error.code);
+  }
+
+  /** Nothing more is sent and the client's subscriptions end. */
+  private shutdown(): void {
     this.closed = true;
     this.batch = [];
     this.context.close();
-    this.socket.close(CloseCode.policyViolation, error.code);
   }
 }
