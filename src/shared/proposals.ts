@@ -40,6 +40,28 @@ export function spokenPart(text: string): string {
   return (first < 0 ? text : lines.slice(0, first).join('\n')).trim();
 }
 
+export interface ReplyPreview {
+  /** The spoken part streamed so far. */
+  readonly spoken: string;
+  /** An action line has begun: the rest of the stream is proposals. */
+  readonly proposing: boolean;
+}
+
+/**
+ * The preview of a reply still streaming. A last line that is so far only a prefix of the ACTION
+ * keyword (`A`, `ACT`, …) is held back: the next token may turn it into an action line, and an
+ * action line must never flash up as speech.
+ */
+export function streamingPreview(streamed: string): ReplyPreview {
+  const lines = streamed.split('\n');
+  if (firstActionLine(lines) >= 0) return { spoken: spokenPart(streamed), proposing: true };
+  const last = (lines.at(-1) ?? '').trimStart();
+  if (last !== '' && ACTION_PREFIX.startsWith(last)) {
+    return { spoken: lines.slice(0, -1).join('\n').trim(), proposing: false };
+  }
+  return { spoken: streamed.trim(), proposing: false };
+}
+
 function shown(line: string): string {
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

@@ -5,14 +5,14 @@ import { EventType, type BaseEvent, type Message } from '@ag-ui/core';
 import fc from 'fast-check';
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ACTION_PREFIX, parseModelOutput } from '../../../shared/proposals';
+import { ACTION_PREFIX, parseModelOutput, streamingPreview } from '../../../shared/proposals';
 import { EventEnvelope } from '../../../shared/protocol';
 import { BUILTIN_SCENARIOS } from '../authority/builtin-scenarios';
 import { systemClock } from '../core/clock';
 import { ScriptedBackend } from '../models/scripted-backend';
 import type { RuntimeConfig } from '../runtime';
 import { createTestRuntime, type TestRuntime } from '../testing/test-runtime';
-import { AGUI_PATH, AGUI_SESSION_EVENT, handleAgUiRequest, settledSpeech } from './agui';
+import { AGUI_PATH, AGUI_SESSION_EVENT, handleAgUiRequest } from './agui';
 
 /**
  * The AG-UI endpoint against the reference client: every stream goes through @ag-ui/client's
@@ -507,7 +507,7 @@ describe('AG-UI endpoint', () => {
   });
 });
 
-describe('settledSpeech', () => {
+describe('streamed speech (streamingPreview, as the AG-UI stream uses it)', () => {
   it('streams only speech, each value a prefix of the next and of the final spoken text, however the reply is split', () => {
     const line = fc.string({ unit: fc.constantFrom('a', 'A', 'C', 'T', 'I', 'O', 'N', ' ', '\n', 'ACTION') });
     const action = fc.constantFrom(
@@ -522,7 +522,7 @@ describe('settledSpeech', () => {
         const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
         let streamed = '';
         for (const end of [...points, text.length]) {
-          const settled = settledSpeech(text.slice(0, end));
+          const settled = streamingPreview(text.slice(0, end)).spoken;
           expect(settled.startsWith(streamed)).toBe(true);
           streamed = settled;
         }

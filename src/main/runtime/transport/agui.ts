@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EventType, PROTOCOL_VERSION, type Event as AgUiEvent } from '@ag-ui/core';
 import { RunAgentInputSchema } from '@ag-ui/core/schemas';
 import { MAX_TURN_TEXT, type ProtocolError } from '../../../shared/commands';
-import { ACTION_PREFIX, firstActionLine, spokenPart } from '../../../shared/proposals';
+import { spokenPart, streamingPreview } from '../../../shared/proposals';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { RuntimeError } from '../core/errors';
 import type { InteractionSession } from '../interaction/session';
@@ -303,25 +303,6 @@ const SSE_HEADERS = {
   'X-Accel-Buffering': 'no',
 } as const;
 
-/** True while a partial last line could still turn out to be an action line (`ACTION …`). */
-function mayBecomeActionLine(line: string): boolean {
-  return ACTION_PREFIX.startsWith(line.trimStart());
-}
-
-/**
- * The part of a streaming reply that is certainly speech: lines before the first action line, minus a
- * partial last line that may still become one, trimmed. Each value is a prefix of every later value
- * and of the final `spoken` text, because only complete non-action lines and a partial line that can
- * no longer become an action line are kept, and trailing whitespace is held back.
- */
-export function settledSpeech(raw: string): string {
-  const lines = raw.split('\n');
-  const first = firstActionLine(lines);
-  const last = lines[lines.length - 1] ?? '';
-  const kept = first >= 0 ? lines.slice(0, first) : mayBecomeActionLine(last) ? lines.slice(0, -1) : lines;
-  return kept.join('\n').trim();
-}
-
 type TerminalResult = Record<string, unknown> & { outcome: string };
 
 /**
@@ -457,7 +438,7 @@ class AgUiRun {
     switch (event.type) {
       case 'token_delta':
         this.raw += event.payload.text;
-        this.speak(settledSpeech(this.raw), event.timestamp);
+        this.speak(streamingPreview(this.raw).spoken, event.timestamp);
         return;
       case 'turn_final':
         this.speak(event.payload.text, event.timestamp);

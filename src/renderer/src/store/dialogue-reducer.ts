@@ -9,7 +9,8 @@
  */
 import type { EventEnvelope, EventPayload, ModelRef, TerminalTurnEventType } from '../../../shared/protocol';
 import type { Action, ProposalError } from '../../../shared/world';
-import { endedPreview, streamingPreview, streamingTail } from './reply-preview';
+import { streamingPreview } from '../../../shared/proposals';
+import { endedPreview, streamingTail } from './reply-preview';
 
 export type TurnState = 'streaming' | 'final-preview' | 'committed' | 'cancelled' | 'failed' | 'rejected';
 

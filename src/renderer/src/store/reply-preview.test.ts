@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../shared/protocol';
 import { envelopes, MODEL } from '../testing/envelopes';
 import { applyDialogueEvents, EMPTY_DIALOGUE, type DialogueState } from './dialogue-reducer';
-import { STREAMING_TEXT_MAX, streamingPreview, streamingTail } from './reply-preview';
+import { streamingPreview } from '../../../shared/proposals';
+import { STREAMING_TEXT_MAX, streamingTail } from './reply-preview';
 
 describe('streamingPreview', () => {
   it('holds back a last line that may become an action line, and hides action lines', () => {
